@@ -20,10 +20,6 @@ struct ModelSpec {
   float label_smoothing = 0.0f;
 };
 
-// Throws std::invalid_argument naming the valid model names.
-void check_model_name(const std::string& name);
-std::vector<std::string> model_names();
-
 // A ResNet planned for one input shape on one backend. Activations for the backward pass are kept
 // from the last training forward.
 class Model {
@@ -49,6 +45,7 @@ class Model {
                             gradients_ready) = 0;
 };
 
+// Throws std::invalid_argument for a name it does not know (the config parser validates names).
 std::unique_ptr<Model> make_model(Backend& backend, const ModelSpec& spec);
 
 }  // namespace kubetrain
