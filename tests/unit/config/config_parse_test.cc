@@ -140,6 +140,23 @@ eval: {skip: true}
   EXPECT_TRUE(config.eval.skip);
 }
 
+// TrainingJob.spec.training reaches the worker as JSON, which is YAML too.
+TEST(ConfigParse, ReadsTheJsonFormOfASpec) {
+  const WorkerConfig config = parse_config(
+      R"({"model":"resnet18","data":{"dataset":"cifar10","path":"/data/cifar","imageSize":64},)"
+      R"("globalBatchSize":512,"optimizer":{"weightDecay":5e-05,"nesterov":true},"precision":"fp16",)"
+      R"("lossScale":"dynamic","checkpoint":{"dir":"/ckpt","keep":2}})");
+  EXPECT_EQ(config.model, "resnet18");
+  EXPECT_EQ(config.data.dataset, "cifar10");
+  EXPECT_EQ(config.data.image_size, 64);
+  EXPECT_EQ(config.global_batch_size, 512);
+  EXPECT_DOUBLE_EQ(config.optimizer.weight_decay, 5e-5);
+  EXPECT_TRUE(config.optimizer.nesterov);
+  ASSERT_TRUE(config.loss_scale.has_value());
+  EXPECT_TRUE(config.loss_scale->dynamic);
+  EXPECT_EQ(config.checkpoint.keep, 2);
+}
+
 TEST(ConfigParse, Fp16DefaultsToDynamicLossScale) {
   const WorkerConfig config = parse_config("precision: fp16\nlossScaleGrowthInterval: 500\n");
   ASSERT_TRUE(config.loss_scale.has_value());
