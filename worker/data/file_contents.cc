@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -27,11 +28,13 @@ std::vector<uint8_t> gunzip(std::span<const uint8_t> compressed, const std::stri
   if (compressed.size() < 18 || compressed[0] != 0x1f || compressed[1] != 0x8b) {
     throw DataError(path + ": not a gzip file (expected the gzip magic 1f 8b and at least 18 bytes)");
   }
-  // The trailer's ISIZE is the uncompressed size modulo 2^32: a good first guess for the buffer.
+  // The trailer's ISIZE is the uncompressed size modulo 2^32: a good first guess for the buffer,
+  // capped because a truncated file's last bytes are not a trailer at all.
   const size_t tail = compressed.size() - 4;
   const uint32_t size_hint = uint32_t{compressed[tail]} | uint32_t{compressed[tail + 1]} << 8 |
                              uint32_t{compressed[tail + 2]} << 16 | uint32_t{compressed[tail + 3]} << 24;
-  std::vector<uint8_t> out(std::max<size_t>(size_hint, 1024));
+  std::vector<uint8_t> out(
+      std::clamp<size_t>(size_hint, 1024, 16 * compressed.size()));
 
   z_stream stream{};
   // 16 + MAX_WBITS: gzip wrapper only; inflate then checks the trailer's CRC-32 and length.
