@@ -32,6 +32,7 @@ struct BatchLoader::Impl {
         chunks(static_cast<int>(std::min<int64_t>(threads, layout.shape.n))) {}
 
   void run();
+  HostBatch take_buffers();
   void fill(BatchSlot& slot, size_t step, uint64_t pass, int chunk,
             std::vector<uint8_t>& pixels, std::vector<uint8_t>& scratch) const;
 
@@ -53,6 +54,7 @@ struct BatchLoader::Impl {
   size_t delivered = 0;     // batches handed out by next()
   std::map<size_t, std::shared_ptr<BatchSlot>> slots;  // claimed, not yet delivered
   std::exception_ptr error;
+  std::vector<HostBatch> spare;  // buffers handed back by recycle()
   bool stopping = false;
   std::vector<std::thread> threads;
 };
@@ -84,6 +86,18 @@ void BatchLoader::Impl::fill(BatchSlot& slot, size_t step, uint64_t pass, int ch
   }
 }
 
+// A recycled batch's buffers when there is one (already sized and paged in), else fresh ones.
+HostBatch BatchLoader::Impl::take_buffers() {
+  HostBatch batch;
+  if (!spare.empty()) {
+    batch = std::move(spare.back());
+    spare.pop_back();
+  }
+  batch.images.resize(static_cast<size_t>(layout.shape.elements()));
+  batch.labels.resize(static_cast<size_t>(layout.shape.n));
+  return batch;
+}
+
 void BatchLoader::Impl::run() {
   std::vector<uint8_t> pixels(static_cast<size_t>(dataset.image_shape().bytes()));
   std::vector<uint8_t> scratch;
@@ -102,9 +116,13 @@ void BatchLoader::Impl::run() {
       entry = std::make_shared<BatchSlot>();
       entry->indices = steps[step];
       entry->chunks_left = chunks;
-      entry->batch.images.assign(static_cast<size_t>(layout.shape.elements()), 0.0f);
-      entry->batch.labels.assign(static_cast<size_t>(layout.shape.n), 0);
+      entry->batch = take_buffers();
       entry->batch.valid = static_cast<int64_t>(entry->indices.size());
+      // Real examples overwrite every value of their slots; padding slots must read as zeros.
+      const int64_t per_example = layout.shape.elements() / layout.shape.n;
+      std::fill(entry->batch.images.begin() + entry->batch.valid * per_example,
+                entry->batch.images.end(), 0.0f);
+      std::fill(entry->batch.labels.begin(), entry->batch.labels.end(), 0);
     }
     const std::shared_ptr<BatchSlot> slot = entry;  // kept alive even if start() drops the pass
     const uint64_t claimed_generation = generation;
@@ -165,6 +183,14 @@ void BatchLoader::start(std::vector<std::vector<int64_t>> steps, uint64_t pass_k
     impl_->error = nullptr;
   }
   impl_->work_ready.notify_all();
+}
+
+void BatchLoader::recycle(HostBatch batch) {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->spare.size() < impl_->prefetch &&
+      batch.images.size() == static_cast<size_t>(impl_->layout.shape.elements())) {
+    impl_->spare.push_back(std::move(batch));
+  }
 }
 
 std::optional<HostBatch> BatchLoader::next() {

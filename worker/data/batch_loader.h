@@ -54,6 +54,10 @@ class BatchLoader {
   // The next batch of the current pass, or nullopt when it is exhausted. Rethrows a DataError
   // raised on a loader thread.
   std::optional<HostBatch> next();
+  // Optionally hands a batch from next() back once consumed: later batches reuse its buffers
+  // instead of fresh memory (at ImageNet sizes a batch is tens of MB, and faulting fresh pages in
+  // costs about as much as decoding).
+  void recycle(HostBatch batch);
 
  private:
   struct Impl;

@@ -28,6 +28,24 @@ Taps taps_for(double start, double length, int source_size, int out_size) {
   return taps;
 }
 
+// Horizontal pass over one source row: row_out[j] for j = x * channels + c. Restrict pointers,
+// because uint8_t stores may otherwise alias everything and defeat the optimizer.
+void blend_row(const uint8_t* __restrict source, const int* __restrict left,
+               const int* __restrict right, const float* __restrict weight, int length,
+               float* __restrict row_out) {
+  for (int j = 0; j < length; ++j) {
+    const float a = source[left[j]];
+    row_out[j] = a + weight[j] * (static_cast<float>(source[right[j]]) - a);
+  }
+}
+
+void blend_rows(const float* __restrict upper, const float* __restrict lower, float weight,
+                int length, uint8_t* __restrict out) {
+  for (int j = 0; j < length; ++j) {
+    out[j] = static_cast<uint8_t>(upper[j] + weight * (lower[j] - upper[j]) + 0.5f);
+  }
+}
+
 }  // namespace
 
 void resize_bilinear(const ImageView& source, const CropBox& box, uint8_t* destination,
@@ -35,22 +53,41 @@ void resize_bilinear(const ImageView& source, const CropBox& box, uint8_t* desti
   const Taps columns = taps_for(box.x, box.width, source.width, dst_width);
   const Taps rows = taps_for(box.y, box.height, source.height, dst_height);
   const int channels = source.channels;
+  const int length = dst_width * channels;
+  std::vector<int> left(length);
+  std::vector<int> right(length);
+  std::vector<float> weight(length);
+  for (int x = 0; x < dst_width; ++x) {
+    for (int c = 0; c < channels; ++c) {
+      left[x * channels + c] = columns.first[x] * channels + c;
+      right[x * channels + c] = columns.second[x] * channels + c;
+      weight[x * channels + c] = columns.weight[x];
+    }
+  }
   const size_t stride = static_cast<size_t>(source.width) * channels;
+  // Horizontally blended source rows, cached: consecutive output rows mostly share them.
+  std::vector<float> upper(length), lower(length);
+  int upper_row = -1, lower_row = -1;
   for (int y = 0; y < dst_height; ++y) {
-    const uint8_t* top = source.pixels + rows.first[y] * stride;
-    const uint8_t* bottom = source.pixels + rows.second[y] * stride;
-    const float wy = rows.weight[y];
-    uint8_t* out = destination + static_cast<size_t>(y) * dst_width * channels;
-    for (int x = 0; x < dst_width; ++x) {
-      const int left = columns.first[x] * channels;
-      const int right = columns.second[x] * channels;
-      const float wx = columns.weight[x];
-      for (int c = 0; c < channels; ++c) {
-        const float upper = top[left + c] + wx * (top[right + c] - top[left + c]);
-        const float lower = bottom[left + c] + wx * (bottom[right + c] - bottom[left + c]);
-        out[x * channels + c] = static_cast<uint8_t>(upper + wy * (lower - upper) + 0.5f);
+    const int top = rows.first[y];
+    const int bottom = rows.second[y];
+    if (top != upper_row) {
+      if (top == lower_row) {
+        upper.swap(lower);
+        std::swap(upper_row, lower_row);
+      } else {
+        blend_row(source.pixels + top * stride, left.data(), right.data(), weight.data(), length,
+                  upper.data());
+        upper_row = top;
       }
     }
+    if (bottom != lower_row) {
+      blend_row(source.pixels + bottom * stride, left.data(), right.data(), weight.data(), length,
+                lower.data());
+      lower_row = bottom;
+    }
+    blend_rows(upper.data(), lower.data(), rows.weight[y], length,
+               destination + static_cast<size_t>(y) * length);
   }
 }
 

@@ -9,6 +9,47 @@ namespace {
 
 constexpr int kMaxPadding = 8;  // per axis; beyond it (or when smaller) examples are resized
 
+// Everything one example's write needs, copied into locals so float stores cannot alias it.
+struct Plan {
+  float* out;
+  const float* lookup;
+  const uint8_t* source;
+  int height, width;                // output
+  int source_height, source_width;  // fitted source
+  int source_channels;
+  int out_channels;
+  int64_t channel_stride, row_stride, column_stride;
+  int row_shift, column_shift;
+  bool flip;
+};
+
+// kChannels: the output channel count when known at compile time, 0 otherwise.
+template <int kChannels>
+void write_example(const Plan& plan) {
+  const int channels = kChannels ? kChannels : plan.out_channels;
+  const int source_step = plan.source_channels == 1 ? 0 : 1;  // grey feeds every channel
+  const float* __restrict lookup = plan.lookup;
+  for (int y = 0; y < plan.height; ++y) {
+    const int sy = y + plan.row_shift;
+    const bool row_inside = sy >= 0 && sy < plan.source_height;
+    const uint8_t* __restrict source_row =
+        plan.source + static_cast<size_t>(row_inside ? sy : 0) * plan.source_width * plan.source_channels;
+    float* __restrict row_out = plan.out + y * plan.row_stride;
+    for (int x = 0; x < plan.width; ++x) {
+      const int sx = (plan.flip ? plan.width - 1 - x : x) + plan.column_shift;
+      float* __restrict target = row_out + x * plan.column_stride;
+      if (!row_inside || sx < 0 || sx >= plan.source_width) {
+        for (int c = 0; c < channels; ++c) target[c * plan.channel_stride] = lookup[c * 256];
+        continue;
+      }
+      const uint8_t* __restrict pixel = source_row + sx * plan.source_channels;
+      for (int c = 0; c < channels; ++c) {
+        target[c * plan.channel_stride] = lookup[c * 256 + pixel[c * source_step]];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 ExampleTransform::ExampleTransform(ImageShape source, const BatchLayout& layout,
@@ -32,10 +73,10 @@ ExampleTransform::ExampleTransform(ImageShape source, const BatchLayout& layout,
   channel_stride_ = last ? 1 : shape_.h * shape_.w;
   row_stride_ = last ? shape_.w * shape_.c : shape_.w;
   column_stride_ = last ? shape_.c : 1;
-  lookup_.resize(static_cast<size_t>(shape_.c));
+  lookup_.resize(static_cast<size_t>(shape_.c) * 256);
   for (int64_t c = 0; c < shape_.c; ++c) {
     for (int v = 0; v < 256; ++v) {
-      lookup_[c][v] = (v / 255.0f - normalization.mean[c]) / normalization.stddev[c];
+      lookup_[c * 256 + v] = (v / 255.0f - normalization.mean[c]) / normalization.stddev[c];
     }
   }
 }
@@ -57,23 +98,28 @@ void ExampleTransform::apply(std::span<const uint8_t> pixels, const Jitter& jitt
     fitted_height = height;
     fitted_width = width;
   }
-  float* out = images + slot * shape_.c * shape_.h * shape_.w;
-  const int row_shift = jitter.dy - Jitter::kPad - top_;
-  const int column_shift = jitter.dx - Jitter::kPad - left_;
-  for (int y = 0; y < height; ++y) {
-    const int sy = y + row_shift;
-    const bool row_inside = sy >= 0 && sy < fitted_height;
-    for (int x = 0; x < width; ++x) {
-      const int sx = (jitter.flip ? width - 1 - x : x) + column_shift;
-      const bool inside = row_inside && sx >= 0 && sx < fitted_width;
-      const uint8_t* pixel = inside ? fitted + (static_cast<size_t>(sy) * fitted_width + sx) * channels
-                                    : nullptr;
-      float* target = out + y * row_stride_ + x * column_stride_;
-      for (int64_t c = 0; c < shape_.c; ++c) {
-        const uint8_t value = pixel ? pixel[channels == 1 ? 0 : c] : 0;
-        target[c * channel_stride_] = lookup_[c][value];
-      }
-    }
+  const Plan plan{images + slot * shape_.c * shape_.h * shape_.w,
+                  lookup_.data(),
+                  fitted,
+                  height,
+                  width,
+                  fitted_height,
+                  fitted_width,
+                  channels,
+                  static_cast<int>(shape_.c),
+                  channel_stride_,
+                  row_stride_,
+                  column_stride_,
+                  jitter.dy - Jitter::kPad - top_,
+                  jitter.dx - Jitter::kPad - left_,
+                  jitter.flip};
+  // Compile-time channel counts for the usual cases let the per-pixel loop unroll.
+  if (plan.out_channels == 3) {
+    write_example<3>(plan);
+  } else if (plan.out_channels == 1) {
+    write_example<1>(plan);
+  } else {
+    write_example<0>(plan);
   }
 }
 

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,7 +35,7 @@ class ExampleTransform {
   int top_ = 0;   // centre padding when not resizing
   int left_ = 0;
   int64_t channel_stride_, row_stride_, column_stride_;
-  std::vector<std::array<float, 256>> lookup_;  // per output channel: pixel value -> normalized
+  std::vector<float> lookup_;  // [channel * 256 + pixel value]: the normalized value
 };
 
 }  // namespace kubetrain
