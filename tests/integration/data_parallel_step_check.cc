@@ -13,6 +13,7 @@
 
 #include "worker/backend/backend.h"
 #include "worker/dist/communicator.h"
+#include "worker/dist/gradient_reducer.h"
 #include "worker/model/model.h"
 #include "worker/train/parameter_broadcast.h"
 
