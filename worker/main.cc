@@ -79,8 +79,9 @@ int run(const CommandLine& command_line, Communicator& communicator) {
     }
     if (command_line.validate) {
       if (communicator.rank() == 0) {
-        std::printf("%s: valid for %d rank(s)\n", command_line.config_path.c_str(),
-                    communicator.size());
+        std::printf("# %s: valid for %d rank(s); the effective config:\n%s\n",
+                    command_line.config_path.c_str(), communicator.size(),
+                    to_yaml(config).c_str());
       }
       return 0;
     }

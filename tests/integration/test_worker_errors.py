@@ -75,6 +75,11 @@ def rewrite_gz(path, change):
         stream.write(bytes(content))
 
 
+def overwrite_start(path, content):
+    with open(path, "r+b") as stream:
+        stream.write(content)
+
+
 BAD_DATA = [
     # (name, how to break the copy, file named in the error)
     ("missing labels file", lambda d: os.remove(os.path.join(d, "train-labels-idx1-ubyte.gz")),
@@ -88,8 +93,9 @@ BAD_DATA = [
     ("label out of range", lambda d: rewrite_gz(os.path.join(d, "t10k-labels-idx1-ubyte.gz"),
                                                 lambda c: c[:8] + bytes([42]) + c[9:]),
      "t10k-labels-idx1-ubyte"),
-    ("corrupt gzip", lambda d: open(os.path.join(d, "train-labels-idx1-ubyte.gz"), "r+b").write(
-        b"\x1f\x8b\x08\x00garbage"), "train-labels-idx1-ubyte"),
+    ("corrupt gzip", lambda d: overwrite_start(os.path.join(d, "train-labels-idx1-ubyte.gz"),
+                                               b"\x1f\x8b\x08\x00garbage"),
+     "train-labels-idx1-ubyte"),
 ]
 
 
