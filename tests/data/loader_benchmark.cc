@@ -15,8 +15,8 @@
 namespace kubetrain {
 namespace {
 
-double examples_per_second(const Dataset& dataset, const std::string& name, int side,
-                           int channels, bool augment, int threads, int64_t examples) {
+double examples_per_second(const Dataset& dataset, const std::string& name, int side, int channels,
+                           bool augment, int threads, int64_t examples) {
   constexpr int64_t kBatch = 128;
   const BatchLayout layout{{kBatch, channels, side, side}, MemoryFormat::kChannelsLast};
   BatchLoader loader(dataset, layout, normalization_for(name, channels), augment, threads, 4, 1);
@@ -75,9 +75,10 @@ int main(int argc, char** argv) {
   jpegs.image_size = 224;
   for (int i = 0; i < 64; ++i) {
     for (const char* split : {"train", "val"}) {
-      fixtures::write_bytes(jpegs.path + "/" + split + "/c" + std::to_string(i % 4) + "/" +
-                                std::to_string(i) + ".jpg",
-                            fixtures::jpeg_bytes(fixtures::smooth_rgb(500, 375, i), 500, 375, 3, 90));
+      fixtures::write_bytes(
+          jpegs.path + "/" + split + "/c" + std::to_string(i % 4) + "/" + std::to_string(i) +
+              ".jpg",
+          fixtures::jpeg_bytes(fixtures::smooth_rgb(500, 375, i), 500, 375, 3, 90));
     }
   }
   const DatasetPair colour = open_datasets(jpegs);

@@ -2,6 +2,8 @@
 // deterministic augmentation independent of threads, errors and shutdown. Expected values are
 // computed here in double precision from the raw pixels.
 
+#include "worker/data/batch_loader.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,12 +14,12 @@
 #include <thread>
 
 #include "tests/data/data_fixtures.h"
-#include "worker/data/batch_loader.h"
 
 namespace kubetrain {
 namespace {
 
-// Pixel (i, y, x, c) = (i * 7 + y * width + x + c * 50) mod 256, plus 1 so no pixel is 0; label i % 10.
+// Pixel (i, y, x, c) = (i * 7 + y * width + x + c * 50) mod 256, plus 1 so no pixel is 0; label i
+// % 10.
 class PatternDataset : public Dataset {
  public:
   PatternDataset(int64_t size, ImageShape shape, int64_t failing_index = -1)
@@ -28,7 +30,8 @@ class PatternDataset : public Dataset {
   ImageShape image_shape() const override { return shape_; }
   int32_t read(int64_t index, std::span<uint8_t> pixels) const override {
     reads_.fetch_add(1);
-    if (index == failing_index_) throw DataError("/data/bad.bin: example " + std::to_string(index) + " is broken");
+    if (index == failing_index_)
+      throw DataError("/data/bad.bin: example " + std::to_string(index) + " is broken");
     for (int y = 0; y < shape_.height; ++y) {
       for (int x = 0; x < shape_.width; ++x) {
         for (int c = 0; c < shape_.channels; ++c) {
@@ -95,7 +98,8 @@ TEST(BatchLoader, EvaluationBatchesAreNormalizedPixels) {
   const PatternDataset dataset(12, {5, 6, 3});
   const Normalization norm = normalization_for("cifar10", 3);
   const BatchLayout layout{{4, 3, 5, 6}, MemoryFormat::kChannelsLast};
-  const std::vector<HostBatch> batches = run_pass(dataset, layout, norm, false, 2, consecutive_steps(3, 4));
+  const std::vector<HostBatch> batches =
+      run_pass(dataset, layout, norm, false, 2, consecutive_steps(3, 4));
   ASSERT_EQ(batches.size(), 3u);
   for (int64_t s = 0; s < 3; ++s) {
     EXPECT_EQ(batches[s].valid, 4);
@@ -169,8 +173,8 @@ TEST(BatchLoader, FarSmallerImagesAreResized) {
     }
   } dataset;
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  const HostBatch batch = run_pass(dataset, {{1, 1, 32, 32}, MemoryFormat::kChannelsLast}, norm,
-                                   false, 1, {{0}}).at(0);
+  const HostBatch batch =
+      run_pass(dataset, {{1, 1, 32, 32}, MemoryFormat::kChannelsLast}, norm, false, 1, {{0}}).at(0);
   for (float value : batch.images) ASSERT_NEAR(value, normalized(77, norm, 0), 1e-5);
 }
 
@@ -203,7 +207,8 @@ std::optional<std::tuple<int, int, bool>> find_jitter(const PatternDataset& data
             const int sx = (flip ? side - 1 - x : x) + dx - 4;
             const bool inside = sy >= 0 && sy < side && sx >= 0 && sx < side;
             const int value = inside ? dataset.pixel(index, sy, sx, 0) : 0;
-            match = std::abs(batch.images[(slot * side + y) * side + x] - normalized(value, norm, 0)) < 1e-5;
+            match = std::abs(batch.images[(slot * side + y) * side + x] -
+                             normalized(value, norm, 0)) < 1e-5;
           }
         }
         if (match) return std::tuple{dy, dx, flip};
@@ -217,8 +222,9 @@ TEST(BatchLoader, AugmentationIsAPadFourCropAndFlip) {
   constexpr int kSide = 12;
   const PatternDataset dataset(64, {kSide, kSide, 1});
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  const std::vector<HostBatch> batches = run_pass(
-      dataset, {{16, 1, kSide, kSide}, MemoryFormat::kChannelsLast}, norm, true, 2, consecutive_steps(4, 16));
+  const std::vector<HostBatch> batches =
+      run_pass(dataset, {{16, 1, kSide, kSide}, MemoryFormat::kChannelsLast}, norm, true, 2,
+               consecutive_steps(4, 16));
   std::set<std::tuple<int, int, bool>> seen;
   for (int64_t s = 0; s < 4; ++s) {
     for (int64_t n = 0; n < 16; ++n) {
@@ -313,8 +319,8 @@ TEST(BatchLoader, KeepsAtMostPrefetchBatchesAhead) {
 TEST(BatchLoader, RestartAndDestructionMidPassAreClean) {
   const PatternDataset dataset(1000, {8, 8, 1});
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  auto loader = std::make_unique<BatchLoader>(dataset, BatchLayout{{10, 1, 8, 8}, MemoryFormat::kChannelsLast},
-                                              norm, true, 3, 3, 1);
+  auto loader = std::make_unique<BatchLoader>(
+      dataset, BatchLayout{{10, 1, 8, 8}, MemoryFormat::kChannelsLast}, norm, true, 3, 3, 1);
   loader->start(consecutive_steps(100, 10));
   ASSERT_TRUE(loader->next().has_value());
   loader->start({{5, 6}});  // abandons the first pass
