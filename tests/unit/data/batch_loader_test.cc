@@ -193,6 +193,32 @@ TEST(BatchLoader, ShortStepsArePadded) {
   EXPECT_NEAR(batches[1].images[16], normalized(dataset.pixel(3, 0, 0, 0), norm, 0), 1e-5);
 }
 
+TEST(BatchLoader, RecycledBuffersStillPadWithZeros) {
+  const PatternDataset dataset(10, {4, 4, 1});
+  const Normalization norm = normalization_for("fashion-mnist", 1);
+  BatchLoader loader(dataset, {{4, 1, 4, 4}, MemoryFormat::kChannelsLast}, norm, false, 2, 1, 1);
+  loader.start({{0, 1, 2, 3}});
+  std::optional<HostBatch> full = loader.next();
+  ASSERT_TRUE(full.has_value());
+  ASSERT_FALSE(loader.next().has_value());
+  // Poison the buffers handed back: the next pass must overwrite or zero every value.
+  std::fill(full->images.begin(), full->images.end(), std::nanf(""));
+  std::fill(full->labels.begin(), full->labels.end(), 7);
+  const float* recycled_storage = full->images.data();
+  loader.recycle(std::move(*full));
+  loader.start({{9}});
+  const std::optional<HostBatch> short_batch = loader.next();
+  ASSERT_TRUE(short_batch.has_value());
+  EXPECT_EQ(short_batch->images.data(), recycled_storage);  // really reused
+  EXPECT_EQ(short_batch->valid, 1);
+  EXPECT_THAT(short_batch->labels, ::testing::ElementsAre(9, 0, 0, 0));
+  for (size_t i = 0; i < 16; ++i) {
+    ASSERT_NEAR(short_batch->images[i], normalized(dataset.pixel(9, i / 4, i % 4, 0), norm, 0),
+                1e-5);
+  }
+  for (size_t i = 16; i < short_batch->images.size(); ++i) ASSERT_EQ(short_batch->images[i], 0.0f);
+}
+
 // Recovers the (dy, dx, flip) that produced one augmented example, or nullopt if none fits.
 std::optional<std::tuple<int, int, bool>> find_jitter(const PatternDataset& dataset, int64_t index,
                                                       const HostBatch& batch, int64_t slot,
@@ -303,17 +329,25 @@ TEST(BatchLoader, DataErrorOnALoaderThreadIsRethrownByNext) {
   EXPECT_EQ(batch->valid, 2);
 }
 
+// Waits (up to 10 s) until `dataset` has served `reads` reads, then a little longer, and returns
+// the count: a loader that ran past its prefetch bound would have read more by then.
+int64_t reads_after_settling(const PatternDataset& dataset, int64_t reads) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (dataset.reads() < reads && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return dataset.reads();
+}
+
 TEST(BatchLoader, KeepsAtMostPrefetchBatchesAhead) {
   const PatternDataset dataset(1000, {4, 4, 1});
   BatchLoader loader(dataset, {{10, 1, 4, 4}, MemoryFormat::kChannelsLast},
                      normalization_for("fashion-mnist", 1), false, 3, 2, 1);
   loader.start(consecutive_steps(100, 10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_LE(dataset.reads(), 20);  // 2 batches of 10
+  EXPECT_EQ(reads_after_settling(dataset, 20), 20);  // 2 batches of 10, then it waits
   ASSERT_TRUE(loader.next().has_value());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_LE(dataset.reads(), 30);
-  EXPECT_GE(dataset.reads(), 20);
+  EXPECT_EQ(reads_after_settling(dataset, 30), 30);  // one more for the one taken
 }
 
 TEST(BatchLoader, RestartAndDestructionMidPassAreClean) {
