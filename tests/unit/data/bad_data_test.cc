@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tests/data/data_fixtures.h"
+#include "worker/data/batch_loader.h"
 #include "worker/data/dataset.h"
 #include "worker/data/file_contents.h"
 
@@ -240,6 +241,17 @@ TEST_F(BadImageFolder, CorruptJpegNamesTheFile) {
   EXPECT_THAT(read_error(*pair.validation, 1),
               AllOf(HasSubstr(folder_ / "val/b/1.jpg" + ": corrupt or unsupported JPEG"),
                     HasSubstr("Not a JPEG file")));
+}
+
+TEST_F(BadImageFolder, CorruptJpegIsRethrownByTheLoader) {
+  fixtures::write_bytes(folder_ / "train/a/1.jpg", std::vector<uint8_t>(64, 0xff));
+  const DatasetPair pair = open_datasets(config_for("imagefolder", folder_.path()));
+  BatchLoader loader(*pair.train, {{2, 3, 32, 32}, MemoryFormat::kChannelsLast},
+                     normalization_for("imagefolder", 3), true, 2, 2, 1);
+  loader.start({{1, 0}});
+  EXPECT_THAT([&loader] { loader.next(); },
+              ::testing::ThrowsMessage<DataError>(
+                  HasSubstr(folder_ / "train/a/1.jpg" + ": corrupt or unsupported JPEG")));
 }
 
 TEST_F(BadImageFolder, TruncatedJpegNamesTheFile) {
