@@ -28,23 +28,27 @@ TempFolder::~TempFolder() {
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream file(path, std::ios::binary);
-  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  file.write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   if (!file) throw std::runtime_error("cannot write " + path);
 }
 
 void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
   if (!file) throw std::runtime_error("cannot write " + path);
-  const int written = bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+  const int written =
+      bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(file);
-  if (written != static_cast<int>(bytes.size())) throw std::runtime_error("gzwrite failed: " + path);
+  if (written != static_cast<int>(bytes.size()))
+    throw std::runtime_error("gzwrite failed: " + path);
 }
 
 std::vector<uint8_t> idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims,
                                const std::vector<uint8_t>& payload) {
   std::vector<uint8_t> bytes;
   auto put = [&bytes](uint32_t value) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(value >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<uint8_t>(value >> shift));
   };
   put(magic);
   for (uint32_t dim : dims) put(dim);
@@ -56,14 +60,16 @@ GreySet make_grey_set(int count, int rows, int cols, int salt) {
   GreySet set{count, rows, cols, {}, {}};
   for (int i = 0; i < count; ++i) {
     set.labels.push_back(static_cast<uint8_t>((i * 7 + salt) % 10));
-    for (int p = 0; p < rows * cols; ++p) set.pixels.push_back(static_cast<uint8_t>(i * 31 + p * 13 + salt));
+    for (int p = 0; p < rows * cols; ++p)
+      set.pixels.push_back(static_cast<uint8_t>(i * 31 + p * 13 + salt));
   }
   return set;
 }
 
 GreyPair write_fashion_mnist(const std::string& folder, int train_count, int test_count, bool gzip,
                              int rows, int cols) {
-  GreyPair pair{make_grey_set(train_count, rows, cols, 1), make_grey_set(test_count, rows, cols, 2)};
+  GreyPair pair{make_grey_set(train_count, rows, cols, 1),
+                make_grey_set(test_count, rows, cols, 2)};
   std::filesystem::create_directories(folder);
   auto write = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string path = (std::filesystem::path(folder) / name).string();
@@ -84,7 +90,8 @@ ColourSet make_colour_set(int count, int salt) {
   ColourSet set;
   for (int i = 0; i < count; ++i) {
     set.labels.push_back(static_cast<uint8_t>((i * 3 + salt) % 10));
-    for (int p = 0; p < 32 * 32 * 3; ++p) set.pixels.push_back(static_cast<uint8_t>(i * 17 + p * 5 + salt));
+    for (int p = 0; p < 32 * 32 * 3; ++p)
+      set.pixels.push_back(static_cast<uint8_t>(i * 17 + p * 5 + salt));
   }
   return set;
 }

@@ -21,8 +21,8 @@ struct BatchSlot {
 }  // namespace
 
 struct BatchLoader::Impl {
-  Impl(const Dataset& dataset, BatchLayout layout, const Normalization& normalization,
-       bool augment, int threads, int prefetch, uint64_t seed)
+  Impl(const Dataset& dataset, BatchLayout layout, const Normalization& normalization, bool augment,
+       int threads, int prefetch, uint64_t seed)
       : dataset(dataset),
         layout(layout),
         transform(dataset.image_shape(), layout, normalization),
@@ -33,8 +33,8 @@ struct BatchLoader::Impl {
 
   void run();
   HostBatch take_buffers();
-  void fill(BatchSlot& slot, size_t step, uint64_t pass, int chunk,
-            std::vector<uint8_t>& pixels, std::vector<uint8_t>& scratch) const;
+  void fill(BatchSlot& slot, size_t step, uint64_t pass, int chunk, std::vector<uint8_t>& pixels,
+            std::vector<uint8_t>& scratch) const;
 
   const Dataset& dataset;
   const BatchLayout layout;
@@ -64,7 +64,8 @@ void BatchLoader::Impl::fill(BatchSlot& slot, size_t step, uint64_t pass, int ch
   const int64_t n = layout.shape.n;
   const int64_t per_chunk = (n + chunks - 1) / chunks;
   const int64_t begin = chunk * per_chunk;
-  const int64_t end = std::min<int64_t>(begin + per_chunk, static_cast<int64_t>(slot.indices.size()));
+  const int64_t end =
+      std::min<int64_t>(begin + per_chunk, static_cast<int64_t>(slot.indices.size()));
   const bool dataset_crops = augment && dataset.crops_for_training();
   for (int64_t i = begin; i < end; ++i) {
     ExampleRandom random(seed, pass, step, static_cast<uint64_t>(i));
@@ -147,7 +148,8 @@ BatchLoader::BatchLoader(const Dataset& dataset, BatchLayout layout, Normalizati
     throw std::invalid_argument("BatchLoader: threads, prefetch and the batch size must be >= 1");
   }
   impl_ = std::make_unique<Impl>(dataset, layout, normalization, augment, threads, prefetch, seed);
-  for (int t = 0; t < threads; ++t) impl_->threads.emplace_back([impl = impl_.get()] { impl->run(); });
+  for (int t = 0; t < threads; ++t)
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->run(); });
 }
 
 BatchLoader::~BatchLoader() {

@@ -19,9 +19,9 @@ struct BatchLayout {
 };
 
 struct HostBatch {
-  std::vector<float> images;   // layout.shape.elements()
-  std::vector<int32_t> labels; // layout.shape.n
-  int64_t valid = 0;           // examples that are real; the rest (evaluation's padding) are not
+  std::vector<float> images;    // layout.shape.elements()
+  std::vector<int32_t> labels;  // layout.shape.n
+  int64_t valid = 0;            // examples that are real; the rest (evaluation's padding) are not
 };
 
 // Per-channel mean and standard deviation of a data set's pixels in [0, 1].
@@ -41,8 +41,8 @@ Normalization normalization_for(const std::string& dataset, int channels);
 // are held or being filled at once.
 class BatchLoader {
  public:
-  BatchLoader(const Dataset& dataset, BatchLayout layout, Normalization normalization,
-              bool augment, int threads, int prefetch, uint64_t seed);
+  BatchLoader(const Dataset& dataset, BatchLayout layout, Normalization normalization, bool augment,
+              int threads, int prefetch, uint64_t seed);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;

@@ -27,9 +27,10 @@ void append_batch(const std::string& path, std::vector<uint8_t>& pixels,
   }
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   if (bytes.empty() || bytes.size() % kRecord != 0) {
-    throw DataError(fmt::format("{}: {} bytes is not a positive multiple of the {}-byte record "
-                                "(1 label + 3072 pixels); truncated or not a CIFAR-10 batch",
-                                path, bytes.size(), kRecord));
+    throw DataError(
+        fmt::format("{}: {} bytes is not a positive multiple of the {}-byte record "
+                    "(1 label + 3072 pixels); truncated or not a CIFAR-10 batch",
+                    path, bytes.size(), kRecord));
   }
   const size_t records = bytes.size() / kRecord;
   const size_t first = labels.size();
@@ -37,8 +38,8 @@ void append_batch(const std::string& path, std::vector<uint8_t>& pixels,
   for (size_t r = 0; r < records; ++r) {
     const uint8_t* record = bytes.data() + r * kRecord;
     if (record[0] >= kClasses) {
-      throw DataError(fmt::format("{}: label {} of record {} is out of range; expected 0..{}",
-                                  path, record[0], r, kClasses - 1));
+      throw DataError(fmt::format("{}: label {} of record {} is out of range; expected 0..{}", path,
+                                  record[0], r, kClasses - 1));
     }
     labels.push_back(record[0]);
     uint8_t* out = pixels.data() + (first + r) * 3 * kPlane;
@@ -53,8 +54,8 @@ std::unique_ptr<Dataset> read_batches(const std::filesystem::path& folder,
   std::vector<uint8_t> pixels;
   std::vector<uint8_t> labels;
   for (const std::string& name : names) append_batch((folder / name).string(), pixels, labels);
-  return std::make_unique<InMemoryDataset>(ImageShape{kSide, kSide, 3}, kClasses,
-                                           std::move(pixels), std::move(labels));
+  return std::make_unique<InMemoryDataset>(ImageShape{kSide, kSide, 3}, kClasses, std::move(pixels),
+                                           std::move(labels));
 }
 
 }  // namespace

@@ -32,8 +32,9 @@ void write_example(const Plan& plan) {
   for (int y = 0; y < plan.height; ++y) {
     const int sy = y + plan.row_shift;
     const bool row_inside = sy >= 0 && sy < plan.source_height;
-    const uint8_t* __restrict source_row =
-        plan.source + static_cast<size_t>(row_inside ? sy : 0) * plan.source_width * plan.source_channels;
+    const uint8_t* __restrict source_row = plan.source + static_cast<size_t>(row_inside ? sy : 0) *
+                                                             plan.source_width *
+                                                             plan.source_channels;
     float* __restrict row_out = plan.out + y * plan.row_stride;
     for (int x = 0; x < plan.width; ++x) {
       const int sx = (plan.flip ? plan.width - 1 - x : x) + plan.column_shift;

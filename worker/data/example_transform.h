@@ -22,7 +22,8 @@ struct Jitter {
 // Pixels outside the image (padding) are 0 before normalization.
 class ExampleTransform {
  public:
-  ExampleTransform(ImageShape source, const BatchLayout& layout, const Normalization& normalization);
+  ExampleTransform(ImageShape source, const BatchLayout& layout,
+                   const Normalization& normalization);
 
   // `scratch` is the caller's reusable buffer for resized pixels.
   void apply(std::span<const uint8_t> pixels, const Jitter& jitter, int64_t slot, float* images,
@@ -32,7 +33,7 @@ class ExampleTransform {
   ImageShape source_;
   Shape4 shape_;
   bool resize_;
-  int top_ = 0;   // centre padding when not resizing
+  int top_ = 0;  // centre padding when not resizing
   int left_ = 0;
   int64_t channel_stride_, row_stride_, column_stride_;
   std::vector<float> lookup_;  // [channel * 256 + pixel value]: the normalized value

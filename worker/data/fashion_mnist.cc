@@ -1,7 +1,8 @@
 #include "worker/data/fashion_mnist.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "worker/data/data_folder.h"
 #include "worker/data/file_contents.h"
@@ -69,7 +70,8 @@ IdxFile read_idx(const std::string& folder, const std::string& name, uint32_t ma
   const uint64_t expected = file.header_bytes + payload;
   if (file.bytes.size() != expected) {
     std::string dims_text;
-    for (uint32_t dim : file.dims) dims_text += (dims_text.empty() ? "" : " x ") + std::to_string(dim);
+    for (uint32_t dim : file.dims)
+      dims_text += (dims_text.empty() ? "" : " x ") + std::to_string(dim);
     throw DataError(fmt::format("{}: {}: expected {} bytes ({}-byte header + {}), found {}",
                                 file.path, file.bytes.size() < expected ? "truncated" : "too long",
                                 expected, file.header_bytes, dims_text, file.bytes.size()));
@@ -83,20 +85,22 @@ std::unique_ptr<Dataset> read_split(const std::string& folder, const std::string
   IdxFile labels = read_idx(folder, prefix + "-labels-idx1-ubyte", kLabelsMagic, "IDX labels");
   const ImageShape shape{static_cast<int>(images.dims[1]), static_cast<int>(images.dims[2]), 1};
   if (shape.height == 0 || shape.width == 0 || images.dims[0] == 0) {
-    throw DataError(fmt::format("{}: holds {} images of {} x {} pixels; expected at least one "
-                                "image of at least 1 x 1", images.path, images.dims[0],
-                                shape.height, shape.width));
+    throw DataError(
+        fmt::format("{}: holds {} images of {} x {} pixels; expected at least one "
+                    "image of at least 1 x 1",
+                    images.path, images.dims[0], shape.height, shape.width));
   }
-  if (required_shape && (shape.height != required_shape->height ||
-                         shape.width != required_shape->width)) {
+  if (required_shape &&
+      (shape.height != required_shape->height || shape.width != required_shape->width)) {
     throw DataError(fmt::format("{}: images are {} x {}, but the training images are {} x {}",
                                 images.path, shape.height, shape.width, required_shape->height,
                                 required_shape->width));
   }
   if (images.dims[0] != labels.dims[0]) {
-    throw DataError(fmt::format("{}: holds {} labels, but {} holds {} images; expected equal "
-                                "counts", labels.path, labels.dims[0], images.path,
-                                images.dims[0]));
+    throw DataError(
+        fmt::format("{}: holds {} labels, but {} holds {} images; expected equal "
+                    "counts",
+                    labels.path, labels.dims[0], images.path, images.dims[0]));
   }
   std::vector<uint8_t> label_bytes(labels.bytes.begin() + labels.header_bytes, labels.bytes.end());
   for (size_t i = 0; i < label_bytes.size(); ++i) {

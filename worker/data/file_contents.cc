@@ -26,15 +26,16 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
 
 std::vector<uint8_t> gunzip(std::span<const uint8_t> compressed, const std::string& path) {
   if (compressed.size() < 18 || compressed[0] != 0x1f || compressed[1] != 0x8b) {
-    throw DataError(path + ": not a gzip file (expected the gzip magic 1f 8b and at least 18 bytes)");
+    throw DataError(path +
+                    ": not a gzip file (expected the gzip magic 1f 8b and at least 18 bytes)");
   }
   // The trailer's ISIZE is the uncompressed size modulo 2^32: a good first guess for the buffer,
   // capped because a truncated file's last bytes are not a trailer at all.
   const size_t tail = compressed.size() - 4;
   const uint32_t size_hint = uint32_t{compressed[tail]} | uint32_t{compressed[tail + 1]} << 8 |
-                             uint32_t{compressed[tail + 2]} << 16 | uint32_t{compressed[tail + 3]} << 24;
-  std::vector<uint8_t> out(
-      std::clamp<size_t>(size_hint, 1024, 16 * compressed.size()));
+                             uint32_t{compressed[tail + 2]} << 16 |
+                             uint32_t{compressed[tail + 3]} << 24;
+  std::vector<uint8_t> out(std::clamp<size_t>(size_hint, 1024, 16 * compressed.size()));
 
   z_stream stream{};
   // 16 + MAX_WBITS: gzip wrapper only; inflate then checks the trailer's CRC-32 and length.
@@ -48,7 +49,7 @@ std::vector<uint8_t> gunzip(std::span<const uint8_t> compressed, const std::stri
     stream.avail_out = static_cast<uInt>(out.size() - stream.total_out);
     status = inflate(&stream, Z_NO_FLUSH);
     if (status == Z_BUF_ERROR && stream.avail_in == 0) break;  // input ended before the stream
-    if (status == Z_BUF_ERROR) status = Z_OK;                   // output full: grow and go on
+    if (status == Z_BUF_ERROR) status = Z_OK;                  // output full: grow and go on
   }
   const std::string message = stream.msg ? stream.msg : "";
   const uLong total = stream.total_out;

@@ -94,8 +94,8 @@ std::unique_ptr<Dataset> list_split(const fs::path& split, const std::vector<std
       examples.push_back({std::move(file), static_cast<int32_t>(label)});
     }
   }
-  return std::make_unique<ImageFolderDataset>(std::move(examples),
-                                              static_cast<int>(classes.size()), side);
+  return std::make_unique<ImageFolderDataset>(std::move(examples), static_cast<int>(classes.size()),
+                                              side);
 }
 
 std::string first_difference(const std::vector<std::string>& train,
@@ -104,7 +104,8 @@ std::string first_difference(const std::vector<std::string>& train,
     if (!std::binary_search(val.begin(), val.end(), name)) return "'" + name + "' is only in train";
   }
   for (const std::string& name : val) {
-    if (!std::binary_search(train.begin(), train.end(), name)) return "'" + name + "' is only in val";
+    if (!std::binary_search(train.begin(), train.end(), name))
+      return "'" + name + "' is only in val";
   }
   return {};
 }

@@ -13,14 +13,17 @@ Normalization normalization_for(const std::string& dataset, int channels) {
   } else if (dataset == "imagefolder") {
     data = {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
   } else {
-    throw DataError(fmt::format("data.dataset: no normalization for '{}'; expected cifar10, "
-                                "fashion-mnist or imagefolder", dataset));
+    throw DataError(
+        fmt::format("data.dataset: no normalization for '{}'; expected cifar10, "
+                    "fashion-mnist or imagefolder",
+                    dataset));
   }
   const int data_channels = static_cast<int>(data.mean.size());
   if (channels == data_channels) return data;
   if (data_channels == 1 && channels > 1) {
     // Grey is widened by repeating it in every channel, so every channel has its statistics.
-    return {std::vector<float>(channels, data.mean[0]), std::vector<float>(channels, data.stddev[0])};
+    return {std::vector<float>(channels, data.mean[0]),
+            std::vector<float>(channels, data.stddev[0])};
   }
   throw DataError(fmt::format("{} has {} channels; a model with {} input channels cannot take it",
                               dataset, data_channels, channels));

@@ -24,9 +24,9 @@ DatasetPair open_datasets(const DataConfig& config) {
   }
   pair.train = first_examples(std::move(pair.train), config.train_examples, "data.trainExamples",
                               "the training set in " + config.path);
-  pair.validation = first_examples(std::move(pair.validation), config.validation_examples,
-                                   "data.validationExamples",
-                                   "the validation set in " + config.path);
+  pair.validation =
+      first_examples(std::move(pair.validation), config.validation_examples,
+                     "data.validationExamples", "the validation set in " + config.path);
   return pair;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tests/data/data_fixtures.h"
+#include "worker/data/batch_loader.h"
 #include "worker/data/dataset.h"
 #include "worker/data/file_contents.h"
 
@@ -50,6 +51,10 @@ class BadFashionMnist : public ::testing::Test {
  protected:
   void SetUp() override { fixtures::write_fashion_mnist(folder_.path(), 12, 5, false, 4, 4); }
   std::string file(const std::string& name) const { return folder_ / name; }
+  void replace_idx(const std::string& name, uint32_t magic, const std::vector<uint32_t>& dims,
+                   const std::vector<uint8_t>& payload) const {
+    fixtures::write_bytes(file(name), fixtures::idx_bytes(magic, dims, payload));
+  }
   std::string error() const { return open_error(config_for("fashion-mnist", folder_.path())); }
 
   TempFolder folder_;
@@ -82,15 +87,13 @@ TEST_F(BadFashionMnist, TruncatedHeader) {
 }
 
 TEST_F(BadFashionMnist, WrongMagic) {
-  fixtures::write_bytes(file("train-labels-idx1-ubyte"),
-                        fixtures::idx_bytes(0x803, {12, 1, 1}, std::vector<uint8_t>(12, 1)));
+  replace_idx("train-labels-idx1-ubyte", 0x803, {12, 1, 1}, std::vector<uint8_t>(12, 1));
   EXPECT_THAT(error(), HasSubstr(file("train-labels-idx1-ubyte") +
                                  ": expected magic 0x00000801 (IDX labels), found 0x00000803"));
 }
 
 TEST_F(BadFashionMnist, CountMismatch) {
-  fixtures::write_bytes(file("train-labels-idx1-ubyte"),
-                        fixtures::idx_bytes(0x801, {11}, std::vector<uint8_t>(11, 1)));
+  replace_idx("train-labels-idx1-ubyte", 0x801, {11}, std::vector<uint8_t>(11, 1));
   EXPECT_THAT(error(), HasSubstr(file("train-labels-idx1-ubyte") + ": holds 11 labels, but " +
                                  file("train-images-idx3-ubyte") +
                                  " holds 12 images; expected equal counts"));
@@ -99,14 +102,13 @@ TEST_F(BadFashionMnist, CountMismatch) {
 TEST_F(BadFashionMnist, LabelOutOfRange) {
   std::vector<uint8_t> labels(5, 2);
   labels[3] = 12;
-  fixtures::write_bytes(file("t10k-labels-idx1-ubyte"), fixtures::idx_bytes(0x801, {5}, labels));
+  replace_idx("t10k-labels-idx1-ubyte", 0x801, {5}, labels);
   EXPECT_THAT(error(), HasSubstr(file("t10k-labels-idx1-ubyte") +
                                  ": label 12 of example 3 is out of range; expected 0..9"));
 }
 
 TEST_F(BadFashionMnist, TestImagesOfAnotherSize) {
-  fixtures::write_bytes(file("t10k-images-idx3-ubyte"),
-                        fixtures::idx_bytes(0x803, {5, 3, 4}, std::vector<uint8_t>(60, 1)));
+  replace_idx("t10k-images-idx3-ubyte", 0x803, {5, 3, 4}, std::vector<uint8_t>(60, 1));
   EXPECT_THAT(error(), HasSubstr(file("t10k-images-idx3-ubyte") +
                                  ": images are 3 x 4, but the training images are 4 x 4"));
 }
@@ -148,7 +150,8 @@ TEST_F(BadFashionMnist, TrainExamplesTooLarge) {
 TEST_F(BadFashionMnist, ValidationExamplesNegative) {
   DataConfig config = config_for("fashion-mnist", folder_.path());
   config.validation_examples = -1;
-  EXPECT_THAT(open_error(config), HasSubstr("data.validationExamples: -1 is negative; use 0 (all) or 1..5"));
+  EXPECT_THAT(open_error(config),
+              HasSubstr("data.validationExamples: -1 is negative; use 0 (all) or 1..5"));
 }
 
 TEST(BadDataConfig, SyntheticAndUnknownDatasetsAreRefused) {
@@ -221,9 +224,9 @@ TEST_F(BadImageFolder, EmptyClassFolder) {
 
 TEST_F(BadImageFolder, ClassMismatchBetweenTrainAndVal) {
   add_jpeg("train/c/1.jpg");
-  EXPECT_THAT(error(), AllOf(HasSubstr("train has 3 classes and val 2"),
-                             HasSubstr("'c' is only in train"),
-                             HasSubstr("expected the same class folders in both")));
+  EXPECT_THAT(error(),
+              AllOf(HasSubstr("train has 3 classes and val 2"), HasSubstr("'c' is only in train"),
+                    HasSubstr("expected the same class folders in both")));
 }
 
 TEST_F(BadImageFolder, NoClassFolders) {
@@ -240,13 +243,23 @@ TEST_F(BadImageFolder, CorruptJpegNamesTheFile) {
                     HasSubstr("Not a JPEG file")));
 }
 
+TEST_F(BadImageFolder, CorruptJpegIsRethrownByTheLoader) {
+  fixtures::write_bytes(folder_ / "train/a/1.jpg", std::vector<uint8_t>(64, 0xff));
+  const DatasetPair pair = open_datasets(config_for("imagefolder", folder_.path()));
+  BatchLoader loader(*pair.train, {{2, 3, 32, 32}, MemoryFormat::kChannelsLast},
+                     normalization_for("imagefolder", 3), true, 2, 2, 1);
+  loader.start({{1, 0}});
+  EXPECT_THAT([&loader] { loader.next(); },
+              ::testing::ThrowsMessage<DataError>(
+                  HasSubstr(folder_ / "train/a/1.jpg" + ": corrupt or unsupported JPEG")));
+}
+
 TEST_F(BadImageFolder, TruncatedJpegNamesTheFile) {
   const std::string path = folder_ / "train/a/1.jpg";
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
   const DatasetPair pair = open_datasets(config_for("imagefolder", folder_.path()));
-  EXPECT_THAT(read_error(*pair.train, 0),
-              AllOf(HasSubstr(path + ": corrupt or unsupported JPEG"),
-                    HasSubstr("Premature end of JPEG file")));
+  EXPECT_THAT(read_error(*pair.train, 0), AllOf(HasSubstr(path + ": corrupt or unsupported JPEG"),
+                                                HasSubstr("Premature end of JPEG file")));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // deterministic augmentation independent of threads, errors and shutdown. Expected values are
 // computed here in double precision from the raw pixels.
 
+#include "worker/data/batch_loader.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,12 +14,12 @@
 #include <thread>
 
 #include "tests/data/data_fixtures.h"
-#include "worker/data/batch_loader.h"
 
 namespace kubetrain {
 namespace {
 
-// Pixel (i, y, x, c) = (i * 7 + y * width + x + c * 50) mod 256, plus 1 so no pixel is 0; label i % 10.
+// Pixel (i, y, x, c) = (i * 7 + y * width + x + c * 50) mod 256, plus 1 so no pixel is 0; label i
+// % 10.
 class PatternDataset : public Dataset {
  public:
   PatternDataset(int64_t size, ImageShape shape, int64_t failing_index = -1)
@@ -28,7 +30,8 @@ class PatternDataset : public Dataset {
   ImageShape image_shape() const override { return shape_; }
   int32_t read(int64_t index, std::span<uint8_t> pixels) const override {
     reads_.fetch_add(1);
-    if (index == failing_index_) throw DataError("/data/bad.bin: example " + std::to_string(index) + " is broken");
+    if (index == failing_index_)
+      throw DataError("/data/bad.bin: example " + std::to_string(index) + " is broken");
     for (int y = 0; y < shape_.height; ++y) {
       for (int x = 0; x < shape_.width; ++x) {
         for (int c = 0; c < shape_.channels; ++c) {
@@ -95,7 +98,8 @@ TEST(BatchLoader, EvaluationBatchesAreNormalizedPixels) {
   const PatternDataset dataset(12, {5, 6, 3});
   const Normalization norm = normalization_for("cifar10", 3);
   const BatchLayout layout{{4, 3, 5, 6}, MemoryFormat::kChannelsLast};
-  const std::vector<HostBatch> batches = run_pass(dataset, layout, norm, false, 2, consecutive_steps(3, 4));
+  const std::vector<HostBatch> batches =
+      run_pass(dataset, layout, norm, false, 2, consecutive_steps(3, 4));
   ASSERT_EQ(batches.size(), 3u);
   for (int64_t s = 0; s < 3; ++s) {
     EXPECT_EQ(batches[s].valid, 4);
@@ -169,8 +173,8 @@ TEST(BatchLoader, FarSmallerImagesAreResized) {
     }
   } dataset;
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  const HostBatch batch = run_pass(dataset, {{1, 1, 32, 32}, MemoryFormat::kChannelsLast}, norm,
-                                   false, 1, {{0}}).at(0);
+  const HostBatch batch =
+      run_pass(dataset, {{1, 1, 32, 32}, MemoryFormat::kChannelsLast}, norm, false, 1, {{0}}).at(0);
   for (float value : batch.images) ASSERT_NEAR(value, normalized(77, norm, 0), 1e-5);
 }
 
@@ -189,6 +193,32 @@ TEST(BatchLoader, ShortStepsArePadded) {
   EXPECT_NEAR(batches[1].images[16], normalized(dataset.pixel(3, 0, 0, 0), norm, 0), 1e-5);
 }
 
+TEST(BatchLoader, RecycledBuffersStillPadWithZeros) {
+  const PatternDataset dataset(10, {4, 4, 1});
+  const Normalization norm = normalization_for("fashion-mnist", 1);
+  BatchLoader loader(dataset, {{4, 1, 4, 4}, MemoryFormat::kChannelsLast}, norm, false, 2, 1, 1);
+  loader.start({{0, 1, 2, 3}});
+  std::optional<HostBatch> full = loader.next();
+  ASSERT_TRUE(full.has_value());
+  ASSERT_FALSE(loader.next().has_value());
+  // Poison the buffers handed back: the next pass must overwrite or zero every value.
+  std::fill(full->images.begin(), full->images.end(), std::nanf(""));
+  std::fill(full->labels.begin(), full->labels.end(), 7);
+  const float* recycled_storage = full->images.data();
+  loader.recycle(std::move(*full));
+  loader.start({{9}});
+  const std::optional<HostBatch> short_batch = loader.next();
+  ASSERT_TRUE(short_batch.has_value());
+  EXPECT_EQ(short_batch->images.data(), recycled_storage);  // really reused
+  EXPECT_EQ(short_batch->valid, 1);
+  EXPECT_THAT(short_batch->labels, ::testing::ElementsAre(9, 0, 0, 0));
+  for (size_t i = 0; i < 16; ++i) {
+    ASSERT_NEAR(short_batch->images[i], normalized(dataset.pixel(9, i / 4, i % 4, 0), norm, 0),
+                1e-5);
+  }
+  for (size_t i = 16; i < short_batch->images.size(); ++i) ASSERT_EQ(short_batch->images[i], 0.0f);
+}
+
 // Recovers the (dy, dx, flip) that produced one augmented example, or nullopt if none fits.
 std::optional<std::tuple<int, int, bool>> find_jitter(const PatternDataset& dataset, int64_t index,
                                                       const HostBatch& batch, int64_t slot,
@@ -203,7 +233,8 @@ std::optional<std::tuple<int, int, bool>> find_jitter(const PatternDataset& data
             const int sx = (flip ? side - 1 - x : x) + dx - 4;
             const bool inside = sy >= 0 && sy < side && sx >= 0 && sx < side;
             const int value = inside ? dataset.pixel(index, sy, sx, 0) : 0;
-            match = std::abs(batch.images[(slot * side + y) * side + x] - normalized(value, norm, 0)) < 1e-5;
+            match = std::abs(batch.images[(slot * side + y) * side + x] -
+                             normalized(value, norm, 0)) < 1e-5;
           }
         }
         if (match) return std::tuple{dy, dx, flip};
@@ -217,8 +248,9 @@ TEST(BatchLoader, AugmentationIsAPadFourCropAndFlip) {
   constexpr int kSide = 12;
   const PatternDataset dataset(64, {kSide, kSide, 1});
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  const std::vector<HostBatch> batches = run_pass(
-      dataset, {{16, 1, kSide, kSide}, MemoryFormat::kChannelsLast}, norm, true, 2, consecutive_steps(4, 16));
+  const std::vector<HostBatch> batches =
+      run_pass(dataset, {{16, 1, kSide, kSide}, MemoryFormat::kChannelsLast}, norm, true, 2,
+               consecutive_steps(4, 16));
   std::set<std::tuple<int, int, bool>> seen;
   for (int64_t s = 0; s < 4; ++s) {
     for (int64_t n = 0; n < 16; ++n) {
@@ -297,24 +329,32 @@ TEST(BatchLoader, DataErrorOnALoaderThreadIsRethrownByNext) {
   EXPECT_EQ(batch->valid, 2);
 }
 
+// Waits (up to 10 s) until `dataset` has served `reads` reads, then a little longer, and returns
+// the count: a loader that ran past its prefetch bound would have read more by then.
+int64_t reads_after_settling(const PatternDataset& dataset, int64_t reads) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (dataset.reads() < reads && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return dataset.reads();
+}
+
 TEST(BatchLoader, KeepsAtMostPrefetchBatchesAhead) {
   const PatternDataset dataset(1000, {4, 4, 1});
   BatchLoader loader(dataset, {{10, 1, 4, 4}, MemoryFormat::kChannelsLast},
                      normalization_for("fashion-mnist", 1), false, 3, 2, 1);
   loader.start(consecutive_steps(100, 10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_LE(dataset.reads(), 20);  // 2 batches of 10
+  EXPECT_EQ(reads_after_settling(dataset, 20), 20);  // 2 batches of 10, then it waits
   ASSERT_TRUE(loader.next().has_value());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_LE(dataset.reads(), 30);
-  EXPECT_GE(dataset.reads(), 20);
+  EXPECT_EQ(reads_after_settling(dataset, 30), 30);  // one more for the one taken
 }
 
 TEST(BatchLoader, RestartAndDestructionMidPassAreClean) {
   const PatternDataset dataset(1000, {8, 8, 1});
   const Normalization norm = normalization_for("fashion-mnist", 1);
-  auto loader = std::make_unique<BatchLoader>(dataset, BatchLayout{{10, 1, 8, 8}, MemoryFormat::kChannelsLast},
-                                              norm, true, 3, 3, 1);
+  auto loader = std::make_unique<BatchLoader>(
+      dataset, BatchLayout{{10, 1, 8, 8}, MemoryFormat::kChannelsLast}, norm, true, 3, 3, 1);
   loader->start(consecutive_steps(100, 10));
   ASSERT_TRUE(loader->next().has_value());
   loader->start({{5, 6}});  // abandons the first pass

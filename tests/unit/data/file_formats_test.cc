@@ -47,7 +47,8 @@ DataConfig config_for(const std::string& dataset, const std::string& path) {
 
 TEST(FashionMnist, ReadsPlainIdxFiles) {
   TempFolder folder;
-  const fixtures::GreyPair written = fixtures::write_fashion_mnist(folder.path(), 12, 5, false, 6, 7);
+  const fixtures::GreyPair written =
+      fixtures::write_fashion_mnist(folder.path(), 12, 5, false, 6, 7);
   const DatasetPair pair = open_datasets(config_for("fashion-mnist", folder.path()));
   expect_grey_set(*pair.train, written.train);
   expect_grey_set(*pair.validation, written.test);
@@ -72,7 +73,8 @@ TEST(FashionMnist, PrefersThePlainFileWhenBothExist) {
 
 TEST(FashionMnist, LimitsToTheFirstExamples) {
   TempFolder folder;
-  const fixtures::GreyPair written = fixtures::write_fashion_mnist(folder.path(), 12, 5, false, 4, 4);
+  const fixtures::GreyPair written =
+      fixtures::write_fashion_mnist(folder.path(), 12, 5, false, 4, 4);
   DataConfig config = config_for("fashion-mnist", folder.path());
   config.train_examples = 7;
   config.validation_examples = 5;  // exactly the set's size is allowed
@@ -119,7 +121,8 @@ TEST(Cifar10, PlanesMapToChannels) {
   TempFolder folder;
   std::vector<uint8_t> record = {4};
   for (uint8_t value : {10, 20, 30}) record.insert(record.end(), 1024, value);
-  for (int b = 1; b <= 5; ++b) fixtures::write_bytes(folder / ("data_batch_" + std::to_string(b) + ".bin"), record);
+  for (int b = 1; b <= 5; ++b)
+    fixtures::write_bytes(folder / ("data_batch_" + std::to_string(b) + ".bin"), record);
   fixtures::write_bytes(folder / "test_batch.bin", record);
   const DatasetPair pair = open_datasets(config_for("cifar10", folder.path()));
   int32_t label = -1;
@@ -154,7 +157,8 @@ TEST(RealFashionMnist, HasTheKnownSizesAndFirstLabel) {
   EXPECT_EQ(pair.train->image_shape().width, 28);
 
   // The first label is byte 8 of the decompressed label file, read here with zlib's own gzread.
-  gzFile labels = gzopen((std::string(kDebianFashionMnist) + "/train-labels-idx1-ubyte.gz").c_str(), "rb");
+  gzFile labels =
+      gzopen((std::string(kDebianFashionMnist) + "/train-labels-idx1-ubyte.gz").c_str(), "rb");
   ASSERT_NE(labels, nullptr);
   uint8_t header_and_first[9];
   ASSERT_EQ(gzread(labels, header_and_first, 9), 9);

@@ -38,13 +38,20 @@ std::vector<uint8_t> decode(const std::vector<uint8_t>& jpeg, int out_w, int out
   return out;
 }
 
-TEST(JpegDecoder, RgbRoundTripsWithinJpegLoss) {
-  const std::vector<uint8_t> picture = fixtures::smooth_rgb(64, 48, 3);
-  const std::vector<uint8_t> decoded = decode(fixtures::jpeg_bytes(picture, 64, 48, 3, 100), 64, 48,
-                                              whole_image());
-  const auto [largest, mean] = difference(decoded, picture);
+// Encodes `pixels` (`components` per pixel) at quality 100, decodes the whole picture at its own
+// size and compares with `rgb` within JPEG's loss.
+void expect_decodes_to(const std::vector<uint8_t>& pixels, int components,
+                       const std::vector<uint8_t>& rgb, int width, int height) {
+  const std::vector<uint8_t> decoded = decode(
+      fixtures::jpeg_bytes(pixels, width, height, components, 100), width, height, whole_image());
+  const auto [largest, mean] = difference(decoded, rgb);
   EXPECT_LE(largest, 8);
   EXPECT_LE(mean, 1.5);
+}
+
+TEST(JpegDecoder, RgbRoundTripsWithinJpegLoss) {
+  const std::vector<uint8_t> picture = fixtures::smooth_rgb(64, 48, 3);
+  expect_decodes_to(picture, 3, picture, 64, 48);
 }
 
 TEST(JpegDecoder, GreyIsWidenedToRgb) {
@@ -52,8 +59,8 @@ TEST(JpegDecoder, GreyIsWidenedToRgb) {
   for (int y = 0; y < 40; ++y) {
     for (int x = 0; x < 40; ++x) grey.push_back(static_cast<uint8_t>(30 + 4 * x + y));
   }
-  const std::vector<uint8_t> decoded = decode(fixtures::jpeg_bytes(grey, 40, 40, 1, 100), 40, 40,
-                                              whole_image());
+  const std::vector<uint8_t> decoded =
+      decode(fixtures::jpeg_bytes(grey, 40, 40, 1, 100), 40, 40, whole_image());
   for (size_t p = 0; p < grey.size(); ++p) {
     ASSERT_EQ(decoded[3 * p], decoded[3 * p + 1]);
     ASSERT_EQ(decoded[3 * p], decoded[3 * p + 2]);
@@ -68,18 +75,14 @@ TEST(JpegDecoder, AdobeCmykIsConvertedToRgb) {
   for (size_t p = 0; p < rgb.size() / 3; ++p) {
     cmyk.insert(cmyk.end(), {rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2], 255});
   }
-  const std::vector<uint8_t> decoded = decode(fixtures::jpeg_bytes(cmyk, 32, 32, 4, 100), 32, 32,
-                                              whole_image());
-  const auto [largest, mean] = difference(decoded, rgb);
-  EXPECT_LE(largest, 8);
-  EXPECT_LE(mean, 1.5);
+  expect_decodes_to(cmyk, 4, rgb, 32, 32);
 }
 
 TEST(JpegDecoder, ReducedScaleDecodeMatchesBlockAverages) {
   // 256 x 256 to 32 x 32 decodes at 1/8 scale: each output pixel is about its 8 x 8 block's mean.
   const std::vector<uint8_t> picture = fixtures::smooth_rgb(256, 256, 2);
-  const std::vector<uint8_t> decoded = decode(fixtures::jpeg_bytes(picture, 256, 256, 3, 100), 32,
-                                              32, whole_image());
+  const std::vector<uint8_t> decoded =
+      decode(fixtures::jpeg_bytes(picture, 256, 256, 3, 100), 32, 32, whole_image());
   std::vector<uint8_t> expected;
   for (int by = 0; by < 32; ++by) {
     for (int bx = 0; bx < 32; ++bx) {
@@ -104,8 +107,9 @@ TEST(JpegDecoder, CropTakesTheChosenRegion) {
     for (int x = 0; x < 128; ++x) picture.insert(picture.end(), 3, x < 64 ? 20 : 230);
   }
   const std::vector<uint8_t> decoded =
-      decode(fixtures::jpeg_bytes(picture, 128, 64, 3, 100), 16, 16,
-             [](int, int) { return CropBox{96, 16, 32, 32}; });
+      decode(fixtures::jpeg_bytes(picture, 128, 64, 3, 100), 16, 16, [](int, int) {
+        return CropBox{96, 16, 32, 32};
+      });
   for (uint8_t value : decoded) ASSERT_NEAR(value, 230, 6);
 }
 

@@ -59,8 +59,8 @@ void expect_matches_reference(int sw, int sh, int ch, CropBox box, int dw, int d
 }
 
 TEST(ResizeBilinear, MatchesDoubleReference) {
-  expect_matches_reference(17, 13, 3, {0, 0, 17, 13}, 32, 32);       // upscale
-  expect_matches_reference(40, 30, 1, {0, 0, 40, 30}, 23, 11);       // downscale, grey
+  expect_matches_reference(17, 13, 3, {0, 0, 17, 13}, 32, 32);         // upscale
+  expect_matches_reference(40, 30, 1, {0, 0, 40, 30}, 23, 11);         // downscale, grey
   expect_matches_reference(50, 60, 3, {7.5, 3.25, 20, 31.5}, 16, 24);  // sub-region
 }
 
