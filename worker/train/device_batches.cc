@@ -56,7 +56,10 @@ class LoadedBatches final : public DeviceBatches {
     auto batch = loader_->next();
     if (!batch) return std::nullopt;
     buffers_.upload(batch->images, batch->labels);
-    return DeviceBatch{buffers_.images(), buffers_.labels(), batch->valid};
+    const int64_t valid = batch->valid;
+    // The upload has copied it: its memory serves the next batch instead of fresh pages.
+    loader_->recycle(std::move(*batch));
+    return DeviceBatch{buffers_.images(), buffers_.labels(), valid};
   }
 
  private:
