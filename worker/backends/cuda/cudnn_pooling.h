@@ -1,0 +1,13 @@
+#pragma once
+
+#include <memory>
+
+#include "worker/backend/operators.h"
+#include "worker/backends/cuda/cuda_context.h"
+
+namespace kubetrain::cuda {
+
+// cuDNN max pooling, and global average pooling as a cuDNN average pool over the whole plane.
+std::unique_ptr<Pooling> make_cudnn_pooling(CudaContext& context, const PoolingSpec& spec);
+
+}  // namespace kubetrain::cuda
