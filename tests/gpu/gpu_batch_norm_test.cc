@@ -1,0 +1,212 @@
+// cuDNN batch norm (with the fused or unfused residual add and ReLU) against a naive
+// double-precision batch norm written here, PyTorch's semantics.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tests/gpu/gpu_test_support.h"
+
+namespace kubetrain::testing {
+namespace {
+
+struct ChannelStats {
+  std::vector<double> mean, biased_var;
+};
+
+ChannelStats channel_stats(const BatchNormSpec& spec, const std::vector<float>& x) {
+  const Shape4 s = spec.shape;
+  const double m = static_cast<double>(s.n * s.h * s.w);
+  ChannelStats stats{std::vector<double>(s.c), std::vector<double>(s.c)};
+  for (int64_t c = 0; c < s.c; ++c) {
+    double sum = 0.0;
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w) sum += x[offset_of(s, spec.format, n, c, h, w)];
+    const double mean = sum / m;
+    double squares = 0.0;
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w) {
+          const double d = x[offset_of(s, spec.format, n, c, h, w)] - mean;
+          squares += d * d;
+        }
+    stats.mean[c] = mean;
+    stats.biased_var[c] = squares / m;
+  }
+  return stats;
+}
+
+// y = [relu](gamma * (x - mean) / sqrt(var + eps) + beta [+ residual])
+std::vector<double> normalize(const BatchNormSpec& spec, const std::vector<float>& x,
+                              const std::vector<float>& residual, const std::vector<double>& mean,
+                              const std::vector<double>& var, const std::vector<float>& gamma,
+                              const std::vector<float>& beta) {
+  const Shape4 s = spec.shape;
+  std::vector<double> y(s.elements());
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w) {
+          const int64_t i = offset_of(s, spec.format, n, c, h, w);
+          double v = gamma[c] * (x[i] - mean[c]) / std::sqrt(var[c] + spec.epsilon) + beta[c];
+          if (spec.add_residual) v += residual[i];
+          if (spec.relu && v < 0.0) v = 0.0;
+          y[i] = v;
+        }
+  return y;
+}
+
+using Params = std::tuple<MemoryFormat, DataType, bool /*add_residual*/, bool /*relu*/>;
+
+class GpuBatchNormTest : public GpuTest, public ::testing::WithParamInterface<Params> {
+ protected:
+  void SetUp() override {
+    GpuTest::SetUp();
+    if (IsSkipped()) return;
+    std::tie(spec_.format, spec_.dtype, spec_.add_residual, spec_.relu) = GetParam();
+    spec_.shape = {4, 8, 5, 5};
+    spec_.momentum = 0.1f;
+    count_ = spec_.shape.elements();
+    channels_ = spec_.shape.c;
+    x_ = rounded(random_values(count_, 11, -2.0f, 3.0f), spec_.dtype);
+    residual_ = rounded(random_values(count_, 12), spec_.dtype);
+    gamma_ = random_values(channels_, 13, 0.5f, 1.5f);
+    beta_ = random_values(channels_, 14);
+    running_mean_ = random_values(channels_, 15);
+    running_var_ = random_values(channels_, 16, 0.5f, 2.0f);
+  }
+
+  std::unique_ptr<DeviceBuffer> fp32(const std::vector<float>& v) {
+    return to_device(v, DataType::kFloat32);
+  }
+
+  BatchNormSpec spec_;
+  int64_t count_ = 0;
+  int64_t channels_ = 0;
+  std::vector<float> x_, residual_, gamma_, beta_, running_mean_, running_var_;
+};
+
+TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
+  const DataType type = spec_.dtype;
+  auto bn = backend_->make_batch_norm(spec_);
+  auto x = to_device(x_, type);
+  auto residual = to_device(residual_, type);
+  auto y = zeros(count_, type);
+  auto gamma = fp32(gamma_), beta = fp32(beta_);
+  auto running_mean = fp32(running_mean_), running_var = fp32(running_var_);
+  auto saved_mean = zeros(channels_, DataType::kFloat32);
+  auto saved_inv_std = zeros(channels_, DataType::kFloat32);
+  const BatchNormTensors t{gamma->as<float>(),        beta->as<float>(),
+                           running_mean->as<float>(), running_var->as<float>(),
+                           saved_mean->as<float>(),   saved_inv_std->as<float>()};
+  bn->forward_training(x->data(), spec_.add_residual ? residual->data() : nullptr, y->data(), t);
+
+  const ChannelStats stats = channel_stats(spec_, x_);
+  const auto expected_y =
+      normalize(spec_, x_, residual_, stats.mean, stats.biased_var, gamma_, beta_);
+  const auto y_host = to_host(y->data(), type, count_);
+  EXPECT_LE(relative_error(y_host, expected_y), tolerance(type));
+
+  const double m = static_cast<double>(count_ / channels_);
+  std::vector<double> expected_rm(channels_), expected_rv(channels_), expected_mean(channels_),
+      expected_inv_std(channels_);
+  for (int64_t c = 0; c < channels_; ++c) {
+    expected_rm[c] = 0.9 * running_mean_[c] + 0.1 * stats.mean[c];
+    expected_rv[c] = 0.9 * running_var_[c] + 0.1 * stats.biased_var[c] * m / (m - 1.0);
+    expected_mean[c] = stats.mean[c];
+    expected_inv_std[c] = 1.0 / std::sqrt(stats.biased_var[c] + spec_.epsilon);
+  }
+  EXPECT_LE(relative_error(to_host(running_mean->data(), DataType::kFloat32, channels_),
+                           expected_rm), tolerance(type));
+  EXPECT_LE(relative_error(to_host(running_var->data(), DataType::kFloat32, channels_),
+                           expected_rv), tolerance(type));
+  EXPECT_LE(relative_error(to_host(saved_mean->data(), DataType::kFloat32, channels_),
+                           expected_mean), tolerance(type));
+  EXPECT_LE(relative_error(to_host(saved_inv_std->data(), DataType::kFloat32, channels_),
+                           expected_inv_std), tolerance(type));
+
+  // Backward. The ReLU mask comes from the device's own y (as the contract says), so elements
+  // within rounding of zero cannot flip between the two computations.
+  const auto dy_values = rounded(random_values(count_, 17), type);
+  std::vector<double> g(count_);
+  for (int64_t i = 0; i < count_; ++i) {
+    g[i] = (spec_.relu && !(y_host[i] > 0.0f)) ? 0.0 : dy_values[i];
+  }
+  std::vector<double> d_beta(channels_), d_gamma(channels_), expected_dx(count_);
+  const Shape4 s = spec_.shape;
+  auto xhat = [&](int64_t i, int64_t c) { return (x_[i] - stats.mean[c]) * expected_inv_std[c]; };
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w) {
+          const int64_t i = offset_of(s, spec_.format, n, c, h, w);
+          d_beta[c] += g[i];
+          d_gamma[c] += g[i] * xhat(i, c);
+        }
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w) {
+          const int64_t i = offset_of(s, spec_.format, n, c, h, w);
+          expected_dx[i] = gamma_[c] * expected_inv_std[c] / m *
+                           (m * g[i] - d_beta[c] - xhat(i, c) * d_gamma[c]);
+        }
+
+  auto dy = to_device(dy_values, type);
+  auto dx = zeros(count_, type);
+  auto d_residual = zeros(count_, type);
+  auto d_scale = zeros(channels_, DataType::kFloat32);
+  auto d_bias = zeros(channels_, DataType::kFloat32);
+  bn->backward(x->data(), y->data(), dy->data(), dx->data(),
+               spec_.add_residual ? d_residual->data() : nullptr, t, d_scale->as<float>(),
+               d_bias->as<float>());
+  EXPECT_LE(relative_error(to_host(dx->data(), type, count_), expected_dx), tolerance(type));
+  EXPECT_LE(relative_error(to_host(d_scale->data(), DataType::kFloat32, channels_), d_gamma),
+            tolerance(type));
+  EXPECT_LE(relative_error(to_host(d_bias->data(), DataType::kFloat32, channels_), d_beta),
+            tolerance(type));
+  if (spec_.add_residual) {
+    EXPECT_LE(relative_error(to_host(d_residual->data(), type, count_), g), tolerance(type));
+  }
+}
+
+TEST_P(GpuBatchNormTest, InferenceUsesRunningStatistics) {
+  const DataType type = spec_.dtype;
+  auto bn = backend_->make_batch_norm(spec_);
+  auto x = to_device(x_, type);
+  auto residual = to_device(residual_, type);
+  auto y = zeros(count_, type);
+  auto gamma = fp32(gamma_), beta = fp32(beta_);
+  auto running_mean = fp32(running_mean_), running_var = fp32(running_var_);
+  auto saved = zeros(2 * channels_, DataType::kFloat32);
+  const BatchNormTensors t{gamma->as<float>(),        beta->as<float>(),
+                           running_mean->as<float>(), running_var->as<float>(),
+                           saved->as<float>(),        saved->as<float>() + channels_};
+  bn->forward_inference(x->data(), spec_.add_residual ? residual->data() : nullptr, y->data(), t);
+  const std::vector<double> mean(running_mean_.begin(), running_mean_.end());
+  const std::vector<double> var(running_var_.begin(), running_var_.end());
+  EXPECT_LE(relative_error(to_host(y->data(), type, count_),
+                           normalize(spec_, x_, residual_, mean, var, gamma_, beta_)),
+            tolerance(type));
+  // Inference leaves the running statistics alone.
+  EXPECT_EQ(to_host(running_mean->data(), DataType::kFloat32, channels_), running_mean_);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FormatsTypesFusions, GpuBatchNormTest,
+    ::testing::Combine(::testing::Values(MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst),
+                       ::testing::Values(DataType::kFloat32, DataType::kFloat16,
+                                         DataType::kBFloat16),
+                       ::testing::Bool(), ::testing::Bool()),
+    [](const auto& info) {
+      return std::string(to_string(std::get<0>(info.param))) + "_" +
+             std::string(to_string(std::get<1>(info.param))) +
+             (std::get<2>(info.param) ? "_add" : "") + (std::get<3>(info.param) ? "_relu" : "");
+    });
+
+}  // namespace
+}  // namespace kubetrain::testing
