@@ -30,12 +30,22 @@ CudaContext::~CudaContext() {
   cudaStreamDestroy(stream_);
 }
 
-void CudaContext::reserve_workspace(size_t bytes) {
-  if (bytes <= workspace_.bytes()) return;
-  // Work already queued may still use the old block.
-  KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  workspace_ = DeviceMemory();
-  workspace_ = DeviceMemory(bytes);
+namespace {
+
+// Replaces `memory` with a block of at least `bytes`, after the queued work that may use it.
+void grow(DeviceMemory& memory, size_t bytes, cudaStream_t stream) {
+  if (bytes <= memory.bytes()) return;
+  KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(stream));
+  memory = DeviceMemory();  // free first: the old and new blocks need not fit side by side
+  memory = DeviceMemory(bytes);
+}
+
+}  // namespace
+
+void CudaContext::reserve_workspace(size_t bytes) { grow(workspace_, bytes, stream_); }
+
+void CudaContext::reserve_staging(size_t bytes) {
+  for (auto& slot : staging_) grow(slot, bytes, stream_);
 }
 
 }  // namespace kubetrain::cuda

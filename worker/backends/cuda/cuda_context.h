@@ -32,6 +32,12 @@ class CudaContext {
   void* workspace() const { return workspace_.data(); }
   size_t workspace_bytes() const { return workspace_.bytes(); }
 
+  // Shared fp32 staging tensors for operators that compute in fp32 on 16-bit data; like the
+  // workspace they are grown when operators are created and used one operator at a time.
+  static constexpr int kStagingSlots = 3;
+  void reserve_staging(size_t bytes);
+  void* staging(int slot) const { return staging_[slot].data(); }
+
  private:
   int device_;
   bool allow_tf32_;
@@ -39,6 +45,7 @@ class CudaContext {
   cudnnHandle_t cudnn_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   DeviceMemory workspace_;
+  DeviceMemory staging_[kStagingSlots];
 };
 
 }  // namespace kubetrain::cuda

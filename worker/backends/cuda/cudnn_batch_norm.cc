@@ -1,8 +1,10 @@
 #include "worker/backends/cuda/cudnn_batch_norm.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "worker/backends/cuda/cuda_check.h"
 #include "worker/backends/cuda/cudnn_descriptors.h"
@@ -12,133 +14,233 @@
 namespace kubetrain::cuda {
 namespace {
 
-// cuDNN documents the fused BN + add + ReLU kernels for NHWC half tensors with C % 4 == 0.
-bool cudnn_fuses(const BatchNormSpec& spec) {
-  return (spec.relu || spec.add_residual) && spec.format == MemoryFormat::kChannelsLast &&
-         spec.dtype == DataType::kFloat16 && spec.shape.c % 4 == 0;
+// One way of running the layer: cuDNN's operation set and the data type cuDNN computes on
+// (the spec's type, or fp32 through the context's staging tensors).
+struct Variant {
+  cudnnBatchNormOps_t ops;
+  DataType compute;
+};
+
+std::vector<Variant> candidates(const BatchNormSpec& spec) {
+  std::vector<Variant> variants;
+  // cuDNN documents its fused BN + add + ReLU kernels for NHWC half tensors with C % 4 == 0.
+  if ((spec.relu || spec.add_residual) && spec.format == MemoryFormat::kChannelsLast &&
+      spec.dtype == DataType::kFloat16 && spec.shape.c % 4 == 0) {
+    variants.push_back({spec.add_residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION
+                                          : CUDNN_BATCHNORM_OPS_BN_ACTIVATION,
+                        spec.dtype});
+  }
+  variants.push_back({CUDNN_BATCHNORM_OPS_BN, spec.dtype});
+  if (spec.dtype != DataType::kFloat32) {
+    variants.push_back({CUDNN_BATCHNORM_OPS_BN, DataType::kFloat32});
+  }
+  return variants;
 }
 
-cudnnBatchNormOps_t fused_ops(const BatchNormSpec& spec) {
-  if (!cudnn_fuses(spec)) return CUDNN_BATCHNORM_OPS_BN;
-  return spec.add_residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION
-                           : CUDNN_BATCHNORM_OPS_BN_ACTIVATION;
+std::string describe(const Variant& variant) {
+  const char* ops = variant.ops == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION ? "BN+add+ReLU"
+                    : variant.ops == CUDNN_BATCHNORM_OPS_BN_ACTIVATION   ? "BN+ReLU"
+                                                                         : "BN";
+  return std::string(ops) + " in " + std::string(to_string(variant.compute));
 }
 
-class CudnnBatchNorm final : public BatchNorm {
+// Descriptors, workspace sizes and reserve space for one variant.
+class Plan {
  public:
-  CudnnBatchNorm(CudaContext& context, const BatchNormSpec& spec)
-      : context_(context),
-        spec_(spec),
+  Plan(CudaContext& context, const BatchNormSpec& spec, Variant variant)
+      : variant_(variant),
         // The persistent kernels are cuDNN's fast path for NHWC (as PyTorch uses them).
         mode_(spec.format == MemoryFormat::kChannelsLast ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT
                                                           : CUDNN_BATCHNORM_SPATIAL),
-        ops_(fused_ops(spec)),
-        x_desc_(spec.shape, spec.format, spec.dtype) {
+        x_desc_(spec.shape, spec.format, variant.compute) {
     KUBETRAIN_CUDA_CHECK(cudnnDeriveBNTensorDescriptor(param_desc_.get(), x_desc_.get(), mode_));
-    cudnnActivationDescriptor_t activation = activation_desc();
-    cudnnTensorDescriptor_t z = residual_desc();
     size_t forward_bytes = 0;
     size_t backward_bytes = 0;
     size_t reserve_bytes = 0;
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
-        context.cudnn(), mode_, ops_, x_desc_.get(), z, x_desc_.get(), param_desc_.get(),
-        activation, &forward_bytes));
+        context.cudnn(), mode_, variant.ops, x_desc_.get(), residual_desc(), x_desc_.get(),
+        param_desc_.get(), activation_desc(), &forward_bytes));
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
-        context.cudnn(), mode_, ops_, x_desc_.get(), x_desc_.get(), x_desc_.get(), z,
-        x_desc_.get(), param_desc_.get(), activation, &backward_bytes));
+        context.cudnn(), mode_, variant.ops, x_desc_.get(), output_desc_for_backward(),
+        x_desc_.get(), residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(),
+        &backward_bytes));
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
-        context.cudnn(), mode_, ops_, activation, x_desc_.get(), &reserve_bytes));
-    forward_workspace_ = forward_bytes;
-    backward_workspace_ = backward_bytes;
+        context.cudnn(), mode_, variant.ops, activation_desc(), x_desc_.get(), &reserve_bytes));
+    forward_workspace = forward_bytes;
+    backward_workspace = backward_bytes;
     context.reserve_workspace(std::max(forward_bytes, backward_bytes));
-    reserve_ = DeviceMemory(reserve_bytes);
+    if (variant.compute != spec.dtype) {
+      context.reserve_staging(static_cast<size_t>(spec.shape.elements()) * sizeof(float));
+    }
+    reserve = DeviceMemory(reserve_bytes);
+  }
+
+  const Variant& variant() const { return variant_; }
+  cudnnBatchNormMode_t mode() const { return mode_; }
+  cudnnTensorDescriptor_t x_desc() const { return x_desc_.get(); }
+  cudnnTensorDescriptor_t param_desc() const { return param_desc_.get(); }
+  bool fused_add() const { return variant_.ops == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION; }
+  bool fused() const { return variant_.ops != CUDNN_BATCHNORM_OPS_BN; }
+  cudnnActivationDescriptor_t activation_desc() const { return fused() ? relu_.get() : nullptr; }
+  cudnnTensorDescriptor_t residual_desc() const { return fused_add() ? x_desc_.get() : nullptr; }
+  // y feeds only the fused activation's backward.
+  cudnnTensorDescriptor_t output_desc_for_backward() const {
+    return fused() ? x_desc_.get() : nullptr;
+  }
+
+  size_t forward_workspace = 0;
+  size_t backward_workspace = 0;
+  DeviceMemory reserve;
+
+ private:
+  Variant variant_;
+  cudnnBatchNormMode_t mode_;
+  TensorDescriptor x_desc_;
+  TensorDescriptor param_desc_;
+  ReluDescriptor relu_;
+};
+
+class CudnnBatchNorm final : public BatchNorm {
+ public:
+  CudnnBatchNorm(CudaContext& context, const BatchNormSpec& spec)
+      : context_(context), spec_(spec) {
+    std::string failures;
+    for (const Variant& variant : candidates(spec)) {
+      try {
+        plan_.emplace(context, spec, variant);
+        try_once();
+        return;
+      } catch (const std::runtime_error& error) {
+        failures += "\n  " + describe(variant) + ": " + error.what();
+        plan_.reset();
+      }
+    }
+    throw std::runtime_error("batch norm: cuDNN runs no variant for C=" +
+                             std::to_string(spec.shape.c) + " " +
+                             std::string(to_string(spec.dtype)) + " " +
+                             std::string(to_string(spec.format)) + ":" + failures);
   }
 
   void forward_training(const void* x, const void* residual, void* y,
                         const BatchNormTensors& t) override {
     const float alpha = 1.0f;
     const float beta = 0.0f;
-    const bool fused_add = ops_ == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION;
+    const void* x_compute = stage_in(x, 0);
+    void* y_compute = staged() ? context_.staging(1) : y;
     KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardTrainingEx(
-        context_.cudnn(), mode_, ops_, &alpha, &beta, x_desc_.get(), x, residual_desc(),
-        fused_add ? residual : nullptr, x_desc_.get(), y, param_desc_.get(), t.scale, t.bias,
+        context_.cudnn(), plan_->mode(), plan_->variant().ops, &alpha, &beta, plan_->x_desc(),
+        x_compute, plan_->residual_desc(), plan_->fused_add() ? residual : nullptr,
+        plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias,
         // cuDNN: running = (1 - factor) * running + factor * batch, with the unbiased batch
         // variance, which is exactly PyTorch's momentum convention.
         static_cast<double>(spec_.momentum), t.running_mean, t.running_var,
-        static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std, activation_desc(),
-        context_.workspace(), forward_workspace_, reserve_.data(), reserve_.bytes()));
-    if (ops_ == CUDNN_BATCHNORM_OPS_BN) finish_forward(residual, y);
+        static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std,
+        plan_->activation_desc(), context_.workspace(), plan_->forward_workspace,
+        plan_->reserve.data(), plan_->reserve.bytes()));
+    stage_out(y_compute, y);
+    if (!plan_->fused()) finish_forward(residual, y);
   }
 
   void forward_inference(const void* x, const void* residual, void* y,
                          const BatchNormTensors& t) override {
     const float alpha = 1.0f;
     const float beta = 0.0f;
+    const void* x_compute = stage_in(x, 0);
+    void* y_compute = staged() ? context_.staging(1) : y;
     // Inference has no fused variant; the persistent mode is a training-only choice.
     KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardInference(
-        context_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, x_desc_.get(), x,
-        x_desc_.get(), y, param_desc_.get(), t.scale, t.bias, t.running_mean, t.running_var,
-        static_cast<double>(spec_.epsilon)));
+        context_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, plan_->x_desc(), x_compute,
+        plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias, t.running_mean,
+        t.running_var, static_cast<double>(spec_.epsilon)));
+    stage_out(y_compute, y);
     finish_forward(residual, y);
   }
 
   void backward(const void* x, const void* y, void* dy, void* dx, void* d_residual,
                 const BatchNormTensors& t, float* d_scale, float* d_bias) override {
     const int64_t count = spec_.shape.elements();
-    const bool fused_add = ops_ == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION;
-    if (ops_ == CUDNN_BATCHNORM_OPS_BN) {
-      // Undo what our kernels did after the normalisation: the ReLU masks dy in place (allowed
-      // by the contract), and the residual's gradient is that masked dy.
+    if (!plan_->fused()) {
+      // Undo what our kernel did after the normalisation: the ReLU masks dy in place (the
+      // contract allows it), and the residual's gradient is that masked dy.
       if (spec_.relu) launch_relu_backward(spec_.dtype, y, dy, count, context_.stream());
       if (spec_.add_residual) {
         KUBETRAIN_CUDA_CHECK(cudaMemcpyAsync(d_residual, dy, count * size_of(spec_.dtype),
                                              cudaMemcpyDeviceToDevice, context_.stream()));
       }
     }
+    const void* x_compute = stage_in(x, 0);
+    const void* dy_compute = stage_in(dy, 1);
+    void* dx_compute = staged() ? context_.staging(2) : dx;
     const float one = 1.0f;
     const float zero = 0.0f;
     KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationBackwardEx(
-        context_.cudnn(), mode_, ops_, &one, &zero, &one, &zero, x_desc_.get(), x,
-        // y feeds only the fused activation's backward.
-        ops_ == CUDNN_BATCHNORM_OPS_BN ? nullptr : x_desc_.get(),
-        ops_ == CUDNN_BATCHNORM_OPS_BN ? nullptr : y, x_desc_.get(), dy,
-        residual_desc(), fused_add ? d_residual : nullptr, x_desc_.get(), dx,
-        param_desc_.get(), t.scale, t.bias, d_scale, d_bias, static_cast<double>(spec_.epsilon),
-        t.saved_mean, t.saved_inv_std, activation_desc(), context_.workspace(),
-        backward_workspace_, reserve_.data(), reserve_.bytes()));
+        context_.cudnn(), plan_->mode(), plan_->variant().ops, &one, &zero, &one, &zero,
+        plan_->x_desc(), x_compute, plan_->output_desc_for_backward(),
+        plan_->fused() ? y : nullptr, plan_->x_desc(), dy_compute, plan_->residual_desc(),
+        plan_->fused_add() ? d_residual : nullptr, plan_->x_desc(), dx_compute,
+        plan_->param_desc(), t.scale, t.bias, d_scale, d_bias,
+        static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std,
+        plan_->activation_desc(), context_.workspace(), plan_->backward_workspace,
+        plan_->reserve.data(), plan_->reserve.bytes()));
+    stage_out(dx_compute, dx);
   }
 
  private:
+  bool staged() const { return plan_->variant().compute != spec_.dtype; }
+
+  // The fp32 copy of a 16-bit input in staging slot `slot`, or the input itself.
+  const void* stage_in(const void* tensor, int slot) {
+    if (!staged()) return tensor;
+    launch_cast(spec_.dtype, tensor, DataType::kFloat32, context_.staging(slot),
+                spec_.shape.elements(), context_.stream());
+    return context_.staging(slot);
+  }
+  void stage_out(const void* computed, void* tensor) {
+    if (!staged()) return;
+    launch_cast(DataType::kFloat32, computed, spec_.dtype, tensor, spec_.shape.elements(),
+                context_.stream());
+  }
+
   // The residual add and ReLU that cuDNN did not fuse.
   void finish_forward(const void* residual, void* y) {
     launch_add_relu(spec_.dtype, spec_.add_residual ? residual : nullptr, spec_.relu, y,
                     spec_.shape.elements(), context_.stream());
   }
 
-  cudnnActivationDescriptor_t activation_desc() const {
-    return ops_ == CUDNN_BATCHNORM_OPS_BN ? nullptr : relu_.get();
-  }
-  cudnnTensorDescriptor_t residual_desc() const {
-    return ops_ == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION ? x_desc_.get() : nullptr;
+  // Runs every entry point once on scratch tensors: cuDNN reports an unsupported
+  // configuration when it is called, not when its sizes are queried.
+  void try_once() {
+    const size_t bytes = static_cast<size_t>(spec_.shape.elements()) * size_of(spec_.dtype);
+    DeviceMemory x(bytes), y(bytes), dx(bytes), d_residual(bytes);
+    DeviceMemory parameters(8 * static_cast<size_t>(spec_.shape.c) * sizeof(float));
+    for (DeviceMemory* memory : {&x, &y, &dx, &d_residual, &parameters}) {
+      KUBETRAIN_CUDA_CHECK(cudaMemsetAsync(memory->data(), 0, memory->bytes(), context_.stream()));
+    }
+    float* p = parameters.as<float>();
+    const int64_t c = spec_.shape.c;
+    const BatchNormTensors t{p, p + c, p + 2 * c, p + 3 * c, p + 4 * c, p + 5 * c};
+    const void* residual = spec_.add_residual ? x.data() : nullptr;
+    forward_inference(x.data(), residual, y.data(), t);
+    forward_training(x.data(), residual, y.data(), t);
+    backward(x.data(), y.data(), y.data(), dx.data(),
+             spec_.add_residual ? d_residual.data() : nullptr, t, p + 6 * c, p + 7 * c);
+    // The scratch tensors are freed on return; errors of the kernels themselves surface here.
+    KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
   }
 
   CudaContext& context_;
   BatchNormSpec spec_;
-  cudnnBatchNormMode_t mode_;
-  cudnnBatchNormOps_t ops_;
-  TensorDescriptor x_desc_;
-  TensorDescriptor param_desc_;
-  ReluDescriptor relu_;
-  size_t forward_workspace_ = 0;
-  size_t backward_workspace_ = 0;
-  DeviceMemory reserve_;
+  std::optional<Plan> plan_;
 };
 
 }  // namespace
 
 std::unique_ptr<BatchNorm> make_cudnn_batch_norm(CudaContext& context, const BatchNormSpec& spec) {
-  if (spec.shape.elements() <= 0) {
-    throw std::invalid_argument("batch norm: shape must have positive dimensions");
+  if (spec.shape.n <= 0 || spec.shape.c <= 0 || spec.shape.h <= 0 || spec.shape.w <= 0 ||
+      spec.shape.n * spec.shape.h * spec.shape.w < 2) {
+    throw std::invalid_argument(
+        "batch norm: shape must have positive dimensions and more than one value per channel "
+        "(the running variance is unbiased)");
   }
   if (spec.epsilon < CUDNN_BN_MIN_EPSILON) {
     throw std::invalid_argument("batch norm: epsilon " + std::to_string(spec.epsilon) +
