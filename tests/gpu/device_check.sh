@@ -49,29 +49,22 @@ fi
 # cuDNN and NCCL from PyTorch's wheels when the toolkit has none: the wheels ship versioned
 # libraries only (libcudnn.so.9, libnccl.so.2), so the files are named directly.
 cuda_include=$(dirname "$(command -v nvcc)")/../include
-wheel_dir() {
+# use_wheel PACKAGE HEADER LIBRARY VARIABLE_PREFIX: take the library from nvidia/PACKAGE in
+# site-packages when the toolkit lacks HEADER.
+use_wheel() {
+  [[ -e $cuda_include/$2 ]] && return
+  local dir=""
   for python in python3 /usr/bin/python3; do
-    "$python" -c "import nvidia.$1 as m; print(list(m.__path__)[0])" 2>/dev/null && return
+    dir=$("$python" -c "import nvidia.$1 as m; print(list(m.__path__)[0])" 2>/dev/null) && break
   done
+  [[ -n $dir ]] || return
+  echo "$4 from the Python wheel in $dir"
+  cmake_args+=(-D"$4_ROOT=$dir" -D"$4_INCLUDE_DIR=$dir/include"
+               -D"$4_LIBRARY=$(ls "$dir"/lib/"$3".so* | head -n 1)")
+  export LD_LIBRARY_PATH=$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 }
-if [[ ! -e $cuda_include/cudnn.h ]]; then
-  cudnn=$(wheel_dir cudnn)
-  if [[ -n $cudnn ]]; then
-    echo "cuDNN from the Python wheel in $cudnn"
-    cmake_args+=(-DCUDNN_ROOT="$cudnn" -DCUDNN_INCLUDE_DIR="$cudnn/include"
-                 -DCUDNN_LIBRARY="$(ls "$cudnn"/lib/libcudnn.so* | head -n 1)")
-    export LD_LIBRARY_PATH=$cudnn/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  fi
-fi
-if [[ ! -e $cuda_include/nccl.h ]]; then
-  nccl=$(wheel_dir nccl)
-  if [[ -n $nccl ]]; then
-    echo "NCCL from the Python wheel in $nccl"
-    cmake_args+=(-DNCCL_ROOT="$nccl" -DNCCL_INCLUDE_DIR="$nccl/include"
-                 -DNCCL_LIBRARY="$(ls "$nccl"/lib/libnccl.so* | head -n 1)")
-    export LD_LIBRARY_PATH=$nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  fi
-fi
+use_wheel cudnn cudnn.h libcudnn CUDNN
+use_wheel nccl nccl.h libnccl NCCL
 
 section "configure"
 echo "cmake ${cmake_args[*]}"

@@ -80,8 +80,33 @@ class GpuBatchNormTest : public GpuTest, public ::testing::WithParamInterface<Pa
     running_var_ = random_values(channels_, 16, 0.5f, 2.0f);
   }
 
-  std::unique_ptr<DeviceBuffer> fp32(const std::vector<float>& v) {
-    return to_device(v, DataType::kFloat32);
+  // The layer's tensors on the device: x, residual, y and the per-channel fp32 tensors.
+  struct Device {
+    std::unique_ptr<DeviceBuffer> x, residual, y, channel;
+    BatchNormTensors t;
+    const void* residual_or_null;
+  };
+  Device to_device_tensors() {
+    Device d;
+    d.x = to_device(x_, spec_.dtype);
+    d.residual = to_device(residual_, spec_.dtype);
+    d.y = zeros(count_, spec_.dtype);
+    // gamma, beta, running mean, running var, saved mean, saved 1/std: one block of 6 C floats.
+    std::vector<float> channel;
+    for (const auto* part : {&gamma_, &beta_, &running_mean_, &running_var_}) {
+      channel.insert(channel.end(), part->begin(), part->end());
+    }
+    channel.resize(6 * channels_, 0.0f);
+    d.channel = to_device(channel, DataType::kFloat32);
+    float* p = d.channel->as<float>();
+    const int64_t c = channels_;
+    d.t = {p, p + c, p + 2 * c, p + 3 * c, p + 4 * c, p + 5 * c};
+    d.residual_or_null = spec_.add_residual ? d.residual->data() : nullptr;
+    return d;
+  }
+  // Per-channel fp32 tensor `index` (0 gamma ... 5 saved 1/std) back on the host.
+  std::vector<float> channel_tensor(const Device& d, int index) {
+    return to_host(d.channel->as<float>() + index * channels_, DataType::kFloat32, channels_);
   }
 
   BatchNormSpec spec_;
@@ -93,22 +118,13 @@ class GpuBatchNormTest : public GpuTest, public ::testing::WithParamInterface<Pa
 TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
   const DataType type = spec_.dtype;
   auto bn = backend_->make_batch_norm(spec_);
-  auto x = to_device(x_, type);
-  auto residual = to_device(residual_, type);
-  auto y = zeros(count_, type);
-  auto gamma = fp32(gamma_), beta = fp32(beta_);
-  auto running_mean = fp32(running_mean_), running_var = fp32(running_var_);
-  auto saved_mean = zeros(channels_, DataType::kFloat32);
-  auto saved_inv_std = zeros(channels_, DataType::kFloat32);
-  const BatchNormTensors t{gamma->as<float>(),        beta->as<float>(),
-                           running_mean->as<float>(), running_var->as<float>(),
-                           saved_mean->as<float>(),   saved_inv_std->as<float>()};
-  bn->forward_training(x->data(), spec_.add_residual ? residual->data() : nullptr, y->data(), t);
+  auto d = to_device_tensors();
+  bn->forward_training(d.x->data(), d.residual_or_null, d.y->data(), d.t);
 
   const ChannelStats stats = channel_stats(spec_, x_);
   const auto expected_y =
       normalize(spec_, x_, residual_, stats.mean, stats.biased_var, gamma_, beta_);
-  const auto y_host = to_host(y->data(), type, count_);
+  const auto y_host = to_host(d.y->data(), type, count_);
   EXPECT_LE(relative_error(y_host, expected_y), tolerance(type));
 
   const double m = static_cast<double>(count_ / channels_);
@@ -120,14 +136,10 @@ TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
     expected_mean[c] = stats.mean[c];
     expected_inv_std[c] = 1.0 / std::sqrt(stats.biased_var[c] + spec_.epsilon);
   }
-  EXPECT_LE(relative_error(to_host(running_mean->data(), DataType::kFloat32, channels_),
-                           expected_rm), tolerance(type));
-  EXPECT_LE(relative_error(to_host(running_var->data(), DataType::kFloat32, channels_),
-                           expected_rv), tolerance(type));
-  EXPECT_LE(relative_error(to_host(saved_mean->data(), DataType::kFloat32, channels_),
-                           expected_mean), tolerance(type));
-  EXPECT_LE(relative_error(to_host(saved_inv_std->data(), DataType::kFloat32, channels_),
-                           expected_inv_std), tolerance(type));
+  EXPECT_LE(relative_error(channel_tensor(d, 2), expected_rm), tolerance(type));
+  EXPECT_LE(relative_error(channel_tensor(d, 3), expected_rv), tolerance(type));
+  EXPECT_LE(relative_error(channel_tensor(d, 4), expected_mean), tolerance(type));
+  EXPECT_LE(relative_error(channel_tensor(d, 5), expected_inv_std), tolerance(type));
 
   // Backward. The ReLU mask comes from the device's own y (as the contract says), so elements
   // within rounding of zero cannot flip between the two computations.
@@ -161,8 +173,8 @@ TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
   auto d_residual = zeros(count_, type);
   auto d_scale = zeros(channels_, DataType::kFloat32);
   auto d_bias = zeros(channels_, DataType::kFloat32);
-  bn->backward(x->data(), y->data(), dy->data(), dx->data(),
-               spec_.add_residual ? d_residual->data() : nullptr, t, d_scale->as<float>(),
+  bn->backward(d.x->data(), d.y->data(), dy->data(), dx->data(),
+               spec_.add_residual ? d_residual->data() : nullptr, d.t, d_scale->as<float>(),
                d_bias->as<float>());
   EXPECT_LE(relative_error(to_host(dx->data(), type, count_), expected_dx), tolerance(type));
   EXPECT_LE(relative_error(to_host(d_scale->data(), DataType::kFloat32, channels_), d_gamma),
@@ -177,23 +189,16 @@ TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
 TEST_P(GpuBatchNormTest, InferenceUsesRunningStatistics) {
   const DataType type = spec_.dtype;
   auto bn = backend_->make_batch_norm(spec_);
-  auto x = to_device(x_, type);
-  auto residual = to_device(residual_, type);
-  auto y = zeros(count_, type);
-  auto gamma = fp32(gamma_), beta = fp32(beta_);
-  auto running_mean = fp32(running_mean_), running_var = fp32(running_var_);
-  auto saved = zeros(2 * channels_, DataType::kFloat32);
-  const BatchNormTensors t{gamma->as<float>(),        beta->as<float>(),
-                           running_mean->as<float>(), running_var->as<float>(),
-                           saved->as<float>(),        saved->as<float>() + channels_};
-  bn->forward_inference(x->data(), spec_.add_residual ? residual->data() : nullptr, y->data(), t);
+  auto d = to_device_tensors();
+  bn->forward_inference(d.x->data(), d.residual_or_null, d.y->data(), d.t);
   const std::vector<double> mean(running_mean_.begin(), running_mean_.end());
   const std::vector<double> var(running_var_.begin(), running_var_.end());
-  EXPECT_LE(relative_error(to_host(y->data(), type, count_),
+  EXPECT_LE(relative_error(to_host(d.y->data(), type, count_),
                            normalize(spec_, x_, residual_, mean, var, gamma_, beta_)),
             tolerance(type));
   // Inference leaves the running statistics alone.
-  EXPECT_EQ(to_host(running_mean->data(), DataType::kFloat32, channels_), running_mean_);
+  EXPECT_EQ(channel_tensor(d, 2), running_mean_);
+  EXPECT_EQ(channel_tensor(d, 3), running_var_);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -27,6 +27,24 @@ class GpuPoolingTest : public GpuTest, public ::testing::WithParamInterface<Para
     for (int64_t i = 0; i < count; ++i) values[i] = static_cast<float>(order[i] - count / 2) / 16;
     return values;
   }
+
+  // Runs the pooling forward and backward on the device; compares y and dx with the references.
+  void expect_matches(const PoolingSpec& spec, const std::vector<float>& x,
+                      const std::vector<float>& dy, const std::vector<double>& expected_y,
+                      const std::vector<double>& expected_dx) {
+    const DataType type = spec.dtype;
+    const int64_t x_count = spec.input.elements();
+    const int64_t y_count = spec.output().elements();
+    auto pool = backend_->make_pooling(spec);
+    auto x_d = to_device(x, type);
+    auto y_d = zeros(y_count, type);
+    auto dy_d = to_device(dy, type);
+    auto dx_d = zeros(x_count, type);
+    pool->forward(x_d->data(), y_d->data(), /*training=*/true);
+    pool->backward(x_d->data(), y_d->data(), dy_d->data(), dx_d->data());
+    EXPECT_LE(relative_error(to_host(y_d->data(), type, y_count), expected_y), tolerance(type));
+    EXPECT_LE(relative_error(to_host(dx_d->data(), type, x_count), expected_dx), tolerance(type));
+  }
 };
 
 TEST_P(GpuPoolingTest, MaxPoolingMatchesReference) {
@@ -63,17 +81,7 @@ TEST_P(GpuPoolingTest, MaxPoolingMatchesReference) {
           expected_dx[best] += dy[o];
         }
 
-  auto pool = backend_->make_pooling(spec);
-  auto x_d = to_device(x, type);
-  auto y_d = zeros(out.elements(), type);
-  auto dy_d = to_device(dy, type);
-  auto dx_d = zeros(in.elements(), type);
-  pool->forward(x_d->data(), y_d->data(), /*training=*/true);
-  pool->backward(x_d->data(), y_d->data(), dy_d->data(), dx_d->data());
-  EXPECT_LE(relative_error(to_host(y_d->data(), type, out.elements()), expected_y),
-            tolerance(type));
-  EXPECT_LE(relative_error(to_host(dx_d->data(), type, in.elements()), expected_dx),
-            tolerance(type));
+  expect_matches(spec, x, dy, expected_y, expected_dx);
 }
 
 TEST_P(GpuPoolingTest, GlobalAveragePoolingMatchesReference) {
@@ -101,17 +109,7 @@ TEST_P(GpuPoolingTest, GlobalAveragePoolingMatchesReference) {
         }
     }
 
-  auto pool = backend_->make_pooling(spec);
-  auto x_d = to_device(x, type);
-  auto y_d = zeros(out.elements(), type);
-  auto dy_d = to_device(dy, type);
-  auto dx_d = zeros(in.elements(), type);
-  pool->forward(x_d->data(), y_d->data(), /*training=*/true);
-  pool->backward(x_d->data(), y_d->data(), dy_d->data(), dx_d->data());
-  EXPECT_LE(relative_error(to_host(y_d->data(), type, out.elements()), expected_y),
-            tolerance(type));
-  EXPECT_LE(relative_error(to_host(dx_d->data(), type, in.elements()), expected_dx),
-            tolerance(type));
+  expect_matches(spec, x, dy, expected_y, expected_dx);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -29,24 +29,16 @@ namespace {
 using cuda::CudaContext;
 using cuda::DeviceMemory;
 
-class CudaDeviceBuffer final : public DeviceBuffer {
+// A DeviceBuffer over device (DeviceMemory) or pinned host (PinnedMemory) memory.
+template <typename Memory>
+class OwnedBuffer final : public DeviceBuffer {
  public:
-  explicit CudaDeviceBuffer(size_t bytes) : memory_(bytes) {}
+  explicit OwnedBuffer(size_t bytes) : memory_(bytes) {}
   void* data() override { return memory_.data(); }
   size_t bytes() const override { return memory_.bytes(); }
 
  private:
-  DeviceMemory memory_;
-};
-
-class PinnedHostBuffer final : public DeviceBuffer {
- public:
-  explicit PinnedHostBuffer(size_t bytes) : memory_(bytes) {}
-  void* data() override { return memory_.data(); }
-  size_t bytes() const override { return memory_.bytes(); }
-
- private:
-  cuda::PinnedMemory memory_;
+  Memory memory_;
 };
 
 std::string version_string(int major, int minor, int patch) {
@@ -99,14 +91,14 @@ class CudaBackend final : public Backend {
 
   std::unique_ptr<DeviceBuffer> allocate(size_t bytes) override {
     KUBETRAIN_CUDA_CHECK(cudaSetDevice(context_.device()));
-    auto buffer = std::make_unique<CudaDeviceBuffer>(bytes);
+    auto buffer = std::make_unique<OwnedBuffer<DeviceMemory>>(bytes);
     fill_zero(buffer->data(), bytes);
     return buffer;
   }
 
   std::unique_ptr<DeviceBuffer> allocate_host(size_t bytes) override {
     KUBETRAIN_CUDA_CHECK(cudaSetDevice(context_.device()));
-    return std::make_unique<PinnedHostBuffer>(bytes);
+    return std::make_unique<OwnedBuffer<cuda::PinnedMemory>>(bytes);
   }
 
   void upload(const void* host, void* device, size_t bytes) override {

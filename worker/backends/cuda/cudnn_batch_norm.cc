@@ -52,7 +52,8 @@ class Plan {
         // The persistent kernels are cuDNN's fast path for NHWC (as PyTorch uses them).
         mode_(spec.format == MemoryFormat::kChannelsLast ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT
                                                           : CUDNN_BATCHNORM_SPATIAL),
-        x_desc_(spec.shape, spec.format, variant.compute) {
+        x_desc_(tensor_descriptor(spec.shape, spec.format, variant.compute)),
+        relu_(relu_descriptor()) {
     KUBETRAIN_CUDA_CHECK(cudnnDeriveBNTensorDescriptor(param_desc_.get(), x_desc_.get(), mode_));
     size_t forward_bytes = 0;
     size_t backward_bytes = 0;
@@ -97,7 +98,7 @@ class Plan {
   cudnnBatchNormMode_t mode_;
   TensorDescriptor x_desc_;
   TensorDescriptor param_desc_;
-  ReluDescriptor relu_;
+  ActivationDescriptor relu_;
 };
 
 class CudnnBatchNorm final : public BatchNorm {
@@ -123,37 +124,33 @@ class CudnnBatchNorm final : public BatchNorm {
 
   void forward_training(const void* x, const void* residual, void* y,
                         const BatchNormTensors& t) override {
-    const float alpha = 1.0f;
-    const float beta = 0.0f;
-    const void* x_compute = stage_in(x, 0);
-    void* y_compute = staged() ? context_.staging(1) : y;
-    KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardTrainingEx(
-        context_.cudnn(), plan_->mode(), plan_->variant().ops, &alpha, &beta, plan_->x_desc(),
-        x_compute, plan_->residual_desc(), plan_->fused_add() ? residual : nullptr,
-        plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias,
-        // cuDNN: running = (1 - factor) * running + factor * batch, with the unbiased batch
-        // variance, which is exactly PyTorch's momentum convention.
-        static_cast<double>(spec_.momentum), t.running_mean, t.running_var,
-        static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std,
-        plan_->activation_desc(), context_.workspace(), plan_->forward_workspace,
-        plan_->reserve.data(), plan_->reserve.bytes()));
-    stage_out(y_compute, y);
-    if (!plan_->fused()) finish_forward(residual, y);
+    normalize(x, residual, y, plan_->fused(), [&](const void* x_compute, void* y_compute) {
+      const float alpha = 1.0f;
+      const float beta = 0.0f;
+      KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardTrainingEx(
+          context_.cudnn(), plan_->mode(), plan_->variant().ops, &alpha, &beta, plan_->x_desc(),
+          x_compute, plan_->residual_desc(), plan_->fused_add() ? residual : nullptr,
+          plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias,
+          // cuDNN: running = (1 - factor) * running + factor * batch, with the unbiased batch
+          // variance, which is exactly PyTorch's momentum convention.
+          static_cast<double>(spec_.momentum), t.running_mean, t.running_var,
+          static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std,
+          plan_->activation_desc(), context_.workspace(), plan_->forward_workspace,
+          plan_->reserve.data(), plan_->reserve.bytes()));
+    });
   }
 
   void forward_inference(const void* x, const void* residual, void* y,
                          const BatchNormTensors& t) override {
-    const float alpha = 1.0f;
-    const float beta = 0.0f;
-    const void* x_compute = stage_in(x, 0);
-    void* y_compute = staged() ? context_.staging(1) : y;
     // Inference has no fused variant; the persistent mode is a training-only choice.
-    KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardInference(
-        context_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, plan_->x_desc(), x_compute,
-        plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias, t.running_mean,
-        t.running_var, static_cast<double>(spec_.epsilon)));
-    stage_out(y_compute, y);
-    finish_forward(residual, y);
+    normalize(x, residual, y, /*fused=*/false, [&](const void* x_compute, void* y_compute) {
+      const float alpha = 1.0f;
+      const float beta = 0.0f;
+      KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationForwardInference(
+          context_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, plan_->x_desc(), x_compute,
+          plan_->x_desc(), y_compute, plan_->param_desc(), t.scale, t.bias, t.running_mean,
+          t.running_var, static_cast<double>(spec_.epsilon)));
+    });
   }
 
   void backward(const void* x, const void* y, void* dy, void* dx, void* d_residual,
@@ -201,8 +198,15 @@ class CudnnBatchNorm final : public BatchNorm {
                 context_.stream());
   }
 
-  // The residual add and ReLU that cuDNN did not fuse.
-  void finish_forward(const void* residual, void* y) {
+  // Runs cuDNN's normalisation (on staged fp32 copies when the plan says so), then the residual
+  // add and ReLU that cuDNN did not fuse.
+  template <typename CudnnCall>
+  void normalize(const void* x, const void* residual, void* y, bool fused, CudnnCall call) {
+    const void* x_compute = stage_in(x, 0);
+    void* y_compute = staged() ? context_.staging(1) : y;
+    call(x_compute, y_compute);
+    stage_out(y_compute, y);
+    if (fused) return;
     launch_add_relu(spec_.dtype, spec_.add_residual ? residual : nullptr, spec_.relu, y,
                     spec_.shape.elements(), context_.stream());
   }

@@ -28,11 +28,16 @@ struct Choice {
   size_t workspace = 0;
 };
 
-// Picks the fastest successful result whose math type honours the request: exact fp32 must not
-// fall back to TF32. `workspace_of` confirms the choice with the descriptor set to that math type.
-template <typename Perf, typename WorkspaceOf>
-Choice choose(const std::vector<Perf>& results, int returned, DataType type, bool allow_tf32,
-              cudnnConvolutionDescriptor_t conv, WorkspaceOf workspace_of, const char* direction) {
+// Times every algorithm of one direction with `find(requested, &returned, results)` and keeps the
+// fastest successful one whose math type honours the request (exact fp32 must not fall back to
+// TF32); `workspace_of(algo, &bytes)` confirms it with the descriptor set to that math type.
+template <typename Perf, typename Find, typename WorkspaceOf>
+Choice search(int max_count, cudnnConvolutionDescriptor_t conv, DataType type, bool allow_tf32,
+              Find find, WorkspaceOf workspace_of, const char* direction) {
+  std::vector<Perf> results(std::max(max_count, 1));
+  int returned = 0;
+  KUBETRAIN_CUDA_CHECK(cudnnSetConvolutionMathType(conv, requested_math(type, allow_tf32)));
+  KUBETRAIN_CUDA_CHECK(find(static_cast<int>(results.size()), &returned, results.data()));
   const bool exact_fp32 = type == DataType::kFloat32 && !allow_tf32;
   for (int i = 0; i < returned; ++i) {
     const Perf& perf = results[i];
@@ -53,10 +58,10 @@ class CudnnConvolution final : public Convolution {
   CudnnConvolution(CudaContext& context, const ConvolutionSpec& spec)
       : context_(context),
         spec_(spec),
-        x_desc_(spec.input, spec.format, spec.dtype),
-        y_desc_(spec.output(), spec.format, spec.dtype),
-        w_desc_(spec.weight(), spec.format, spec.dtype),
-        conv_(spec.padding, spec.stride) {
+        x_desc_(tensor_descriptor(spec.input, spec.format, spec.dtype)),
+        y_desc_(tensor_descriptor(spec.output(), spec.format, spec.dtype)),
+        w_desc_(filter_descriptor(spec.weight(), spec.format, spec.dtype)),
+        conv_(convolution_descriptor(spec.padding, spec.stride)) {
     KUBETRAIN_CUDA_CHECK(
         cudnnSetConvolutionMathType(conv_.get(), requested_math(spec.dtype, context.allow_tf32())));
     if (spec.dtype != DataType::kFloat32) {
@@ -113,62 +118,53 @@ class CudnnConvolution final : public Convolution {
       KUBETRAIN_CUDA_CHECK(cudaMemsetAsync(scratch->data(), 0, scratch->bytes(), context_.stream()));
     }
     cudnnHandle_t handle = context_.cudnn();
+    cudnnConvolutionDescriptor_t conv = conv_.get();
     const DataType type = spec_.dtype;
     const bool tf32 = context_.allow_tf32();
-    const cudnnMathType_t math = requested_math(type, tf32);
-    int returned = 0;
+    void* workspace = context_.workspace();
+    int max_count = 0;
 
-    {
-      int max_count = 0;
-      KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count));
-      std::vector<cudnnConvolutionFwdAlgoPerf_t> results(std::max(max_count, 1));
-      KUBETRAIN_CUDA_CHECK(cudnnSetConvolutionMathType(conv_.get(), math));
-      KUBETRAIN_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-          handle, x_desc_.get(), x.data(), w_desc_.get(), w.data(), conv_.get(), y_desc_.get(),
-          y.data(), static_cast<int>(results.size()), &returned, results.data(),
-          context_.workspace(), kSearchWorkspaceBytes));
-      forward_ = choose(results, returned, type, tf32, conv_.get(),
-                        [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
-                          return cudnnGetConvolutionForwardWorkspaceSize(
-                              handle, x_desc_.get(), w_desc_.get(), conv_.get(), y_desc_.get(),
-                              algo, bytes);
-                        },
-                        "forward");
-    }
-    {
-      int max_count = 0;
-      KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &max_count));
-      std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(std::max(max_count, 1));
-      KUBETRAIN_CUDA_CHECK(cudnnSetConvolutionMathType(conv_.get(), math));
-      KUBETRAIN_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
-          handle, w_desc_.get(), w.data(), y_desc_.get(), y.data(), conv_.get(), x_desc_.get(),
-          x.data(), static_cast<int>(results.size()), &returned, results.data(),
-          context_.workspace(), kSearchWorkspaceBytes));
-      backward_data_ = choose(results, returned, type, tf32, conv_.get(),
-                              [&](cudnnConvolutionBwdDataAlgo_t algo, size_t* bytes) {
-                                return cudnnGetConvolutionBackwardDataWorkspaceSize(
-                                    handle, w_desc_.get(), y_desc_.get(), conv_.get(),
-                                    x_desc_.get(), algo, bytes);
-                              },
-                              "backward-data");
-    }
-    {
-      int max_count = 0;
-      KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &max_count));
-      std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(std::max(max_count, 1));
-      KUBETRAIN_CUDA_CHECK(cudnnSetConvolutionMathType(conv_.get(), math));
-      KUBETRAIN_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-          handle, x_desc_.get(), x.data(), y_desc_.get(), y.data(), conv_.get(), w_desc_.get(),
-          w.data(), static_cast<int>(results.size()), &returned, results.data(),
-          context_.workspace(), kSearchWorkspaceBytes));
-      backward_filter_ = choose(results, returned, type, tf32, conv_.get(),
-                                [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t* bytes) {
-                                  return cudnnGetConvolutionBackwardFilterWorkspaceSize(
-                                      handle, x_desc_.get(), y_desc_.get(), conv_.get(),
-                                      w_desc_.get(), algo, bytes);
-                                },
-                                "backward-filter");
-    }
+    KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count));
+    forward_ = search<cudnnConvolutionFwdAlgoPerf_t>(
+        max_count, conv, type, tf32,
+        [&](int requested, int* returned, cudnnConvolutionFwdAlgoPerf_t* results) {
+          return cudnnFindConvolutionForwardAlgorithmEx(
+              handle, x_desc_.get(), x.data(), w_desc_.get(), w.data(), conv, y_desc_.get(),
+              y.data(), requested, returned, results, workspace, kSearchWorkspaceBytes);
+        },
+        [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
+          return cudnnGetConvolutionForwardWorkspaceSize(handle, x_desc_.get(), w_desc_.get(),
+                                                         conv, y_desc_.get(), algo, bytes);
+        },
+        "forward");
+
+    KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &max_count));
+    backward_data_ = search<cudnnConvolutionBwdDataAlgoPerf_t>(
+        max_count, conv, type, tf32,
+        [&](int requested, int* returned, cudnnConvolutionBwdDataAlgoPerf_t* results) {
+          return cudnnFindConvolutionBackwardDataAlgorithmEx(
+              handle, w_desc_.get(), w.data(), y_desc_.get(), y.data(), conv, x_desc_.get(),
+              x.data(), requested, returned, results, workspace, kSearchWorkspaceBytes);
+        },
+        [&](cudnnConvolutionBwdDataAlgo_t algo, size_t* bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(
+              handle, w_desc_.get(), y_desc_.get(), conv, x_desc_.get(), algo, bytes);
+        },
+        "backward-data");
+
+    KUBETRAIN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &max_count));
+    backward_filter_ = search<cudnnConvolutionBwdFilterAlgoPerf_t>(
+        max_count, conv, type, tf32,
+        [&](int requested, int* returned, cudnnConvolutionBwdFilterAlgoPerf_t* results) {
+          return cudnnFindConvolutionBackwardFilterAlgorithmEx(
+              handle, x_desc_.get(), x.data(), y_desc_.get(), y.data(), conv, w_desc_.get(),
+              w.data(), requested, returned, results, workspace, kSearchWorkspaceBytes);
+        },
+        [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t* bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+              handle, x_desc_.get(), y_desc_.get(), conv, w_desc_.get(), algo, bytes);
+        },
+        "backward-filter");
     // The scratch tensors are freed when this returns; the search must be over by then.
     KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
   }

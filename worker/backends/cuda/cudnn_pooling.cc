@@ -13,10 +13,10 @@ PoolingDescriptor make_descriptor(const PoolingSpec& spec) {
   if (spec.kind == PoolingKind::kGlobalAverage) {
     const int h = static_cast<int>(spec.input.h);
     const int w = static_cast<int>(spec.input.w);
-    return PoolingDescriptor(CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, h, w, 0, h, w);
+    return pooling_descriptor(CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, h, w, 0, h, w);
   }
-  return PoolingDescriptor(CUDNN_POOLING_MAX, spec.kernel, spec.kernel, spec.padding, spec.stride,
-                           spec.stride);
+  return pooling_descriptor(CUDNN_POOLING_MAX, spec.kernel, spec.kernel, spec.padding,
+                            spec.stride, spec.stride);
 }
 
 class CudnnPooling final : public Pooling {
@@ -24,8 +24,8 @@ class CudnnPooling final : public Pooling {
   CudnnPooling(CudaContext& context, const PoolingSpec& spec)
       : context_(context),
         pooling_(make_descriptor(spec)),
-        x_desc_(spec.input, spec.format, spec.dtype),
-        y_desc_(spec.output(), spec.format, spec.dtype) {}
+        x_desc_(tensor_descriptor(spec.input, spec.format, spec.dtype)),
+        y_desc_(tensor_descriptor(spec.output(), spec.format, spec.dtype)) {}
 
   // cuDNN's max-pooling backward recomputes the argmax from x and y, so nothing is kept.
   void forward(const void* x, void* y, bool /*training*/) override {
