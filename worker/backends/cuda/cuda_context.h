@@ -34,7 +34,7 @@ class CudaContext {
 
   // Shared fp32 staging tensors for operators that compute in fp32 on 16-bit data; like the
   // workspace they are grown when operators are created and used one operator at a time.
-  static constexpr int kStagingSlots = 3;
+  static constexpr int kStagingSlots = 4;
   void reserve_staging(size_t bytes);
   void* staging(int slot) const { return staging_[slot].data(); }
 

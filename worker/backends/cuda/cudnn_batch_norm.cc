@@ -10,6 +10,8 @@
 #include "worker/backends/cuda/cudnn_descriptors.h"
 #include "worker/backends/cuda/device_memory.h"
 #include "worker/backends/cuda/elementwise_kernels.h"
+#include "worker/backends/cuda/first_that_runs.h"
+#include "worker/backends/cuda/fp32_staging.h"
 
 namespace kubetrain::cuda {
 namespace {
@@ -53,7 +55,8 @@ class Plan {
         mode_(spec.format == MemoryFormat::kChannelsLast ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT
                                                           : CUDNN_BATCHNORM_SPATIAL),
         x_desc_(tensor_descriptor(spec.shape, spec.format, variant.compute)),
-        relu_(relu_descriptor()) {
+        relu_(relu_descriptor()),
+        staging_(context, spec.dtype, spec.shape.elements(), variant.compute != spec.dtype) {
     KUBETRAIN_CUDA_CHECK(cudnnDeriveBNTensorDescriptor(param_desc_.get(), x_desc_.get(), mode_));
     size_t forward_bytes = 0;
     size_t backward_bytes = 0;
@@ -70,14 +73,12 @@ class Plan {
     forward_workspace = forward_bytes;
     backward_workspace = backward_bytes;
     context.reserve_workspace(std::max(forward_bytes, backward_bytes));
-    if (variant.compute != spec.dtype) {
-      context.reserve_staging(static_cast<size_t>(spec.shape.elements()) * sizeof(float));
-    }
     reserve = DeviceMemory(reserve_bytes);
   }
 
   const Variant& variant() const { return variant_; }
   cudnnBatchNormMode_t mode() const { return mode_; }
+  Fp32Staging& staging() { return staging_; }
   cudnnTensorDescriptor_t x_desc() const { return x_desc_.get(); }
   cudnnTensorDescriptor_t param_desc() const { return param_desc_.get(); }
   bool fused_add() const { return variant_.ops == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION; }
@@ -99,27 +100,24 @@ class Plan {
   TensorDescriptor x_desc_;
   TensorDescriptor param_desc_;
   ActivationDescriptor relu_;
+  Fp32Staging staging_;
 };
 
 class CudnnBatchNorm final : public BatchNorm {
  public:
   CudnnBatchNorm(CudaContext& context, const BatchNormSpec& spec)
       : context_(context), spec_(spec) {
-    std::string failures;
-    for (const Variant& variant : candidates(spec)) {
-      try {
-        plan_.emplace(context, spec, variant);
-        try_once();
-        return;
-      } catch (const std::runtime_error& error) {
-        failures += "\n  " + describe(variant) + ": " + error.what();
-        plan_.reset();
-      }
-    }
-    throw std::runtime_error("batch norm: cuDNN runs no variant for C=" +
-                             std::to_string(spec.shape.c) + " " +
-                             std::string(to_string(spec.dtype)) + " " +
-                             std::string(to_string(spec.format)) + ":" + failures);
+    // plan_ ends up holding the variant that ran.
+    first_that_runs(
+        candidates(spec),
+        [&](const Variant& variant) {
+          plan_.emplace(context, spec, variant);
+          try_once();
+        },
+        describe,
+        "batch norm (C=" + std::to_string(spec.shape.c) + ", " +
+            std::string(to_string(spec.dtype)) + ", " + std::string(to_string(spec.format)) +
+            ")");
   }
 
   void forward_training(const void* x, const void* residual, void* y,
@@ -165,9 +163,10 @@ class CudnnBatchNorm final : public BatchNorm {
                                              cudaMemcpyDeviceToDevice, context_.stream()));
       }
     }
-    const void* x_compute = stage_in(x, 0);
-    const void* dy_compute = stage_in(dy, 1);
-    void* dx_compute = staged() ? context_.staging(2) : dx;
+    Fp32Staging& staging = plan_->staging();
+    const void* x_compute = staging.input(x, count, 0);
+    const void* dy_compute = staging.input(dy, count, 1);
+    void* dx_compute = staging.output(dx, 2);
     const float one = 1.0f;
     const float zero = 0.0f;
     KUBETRAIN_CUDA_CHECK(cudnnBatchNormalizationBackwardEx(
@@ -179,40 +178,24 @@ class CudnnBatchNorm final : public BatchNorm {
         static_cast<double>(spec_.epsilon), t.saved_mean, t.saved_inv_std,
         plan_->activation_desc(), context_.workspace(), plan_->backward_workspace,
         plan_->reserve.data(), plan_->reserve.bytes()));
-    stage_out(dx_compute, dx);
+    staging.finish_output(dx, count, 2);
   }
 
  private:
-  bool staged() const { return plan_->variant().compute != spec_.dtype; }
-
-  // The fp32 copy of a 16-bit input in staging slot `slot`, or the input itself.
-  const void* stage_in(const void* tensor, int slot) {
-    if (!staged()) return tensor;
-    launch_cast(spec_.dtype, tensor, DataType::kFloat32, context_.staging(slot),
-                spec_.shape.elements(), context_.stream());
-    return context_.staging(slot);
-  }
-  void stage_out(const void* computed, void* tensor) {
-    if (!staged()) return;
-    launch_cast(DataType::kFloat32, computed, spec_.dtype, tensor, spec_.shape.elements(),
-                context_.stream());
-  }
-
   // Runs cuDNN's normalisation (on staged fp32 copies when the plan says so), then the residual
   // add and ReLU that cuDNN did not fuse.
   template <typename CudnnCall>
   void normalize(const void* x, const void* residual, void* y, bool fused, CudnnCall call) {
-    const void* x_compute = stage_in(x, 0);
-    void* y_compute = staged() ? context_.staging(1) : y;
-    call(x_compute, y_compute);
-    stage_out(y_compute, y);
+    const int64_t count = spec_.shape.elements();
+    Fp32Staging& staging = plan_->staging();
+    call(staging.input(x, count, 0), staging.output(y, 1));
+    staging.finish_output(y, count, 1);
     if (fused) return;
-    launch_add_relu(spec_.dtype, spec_.add_residual ? residual : nullptr, spec_.relu, y,
-                    spec_.shape.elements(), context_.stream());
+    launch_add_relu(spec_.dtype, spec_.add_residual ? residual : nullptr, spec_.relu, y, count,
+                    context_.stream());
   }
 
-  // Runs every entry point once on scratch tensors: cuDNN reports an unsupported
-  // configuration when it is called, not when its sizes are queried.
+  // Runs every entry point once on scratch tensors.
   void try_once() {
     const size_t bytes = static_cast<size_t>(spec_.shape.elements()) * size_of(spec_.dtype);
     DeviceMemory x(bytes), y(bytes), dx(bytes), d_residual(bytes);
