@@ -57,6 +57,9 @@ class CudaBackend final : public Backend {
     device_name_ = properties.name;
   }
 
+  // Buffers owned here are freed before the context; nothing queued may still use them.
+  ~CudaBackend() override { cudaStreamSynchronize(context_.stream()); }
+
   DeviceKind kind() const override { return DeviceKind::kCuda; }
 
   std::string description() const override {
