@@ -13,15 +13,28 @@ void GpuTest::SetUp() {
   backend_ = make_cuda_backend(0, /*allow_tf32=*/false);
 }
 
+std::unique_ptr<DeviceBuffer> to_device(Backend& backend, const std::vector<float>& values,
+                                        DataType type) {
+  const auto count = static_cast<int64_t>(values.size());
+  auto staging = backend.allocate(values.size() * sizeof(float));
+  backend.upload(values.data(), staging->data(), values.size() * sizeof(float));
+  auto tensor = backend.allocate(values.size() * size_of(type));
+  backend.cast(DataType::kFloat32, staging->data(), type, tensor->data(), count);
+  backend.synchronize();
+  return tensor;
+}
+
+std::vector<float> to_host(Backend& backend, const void* tensor, DataType type, int64_t count) {
+  auto staging = backend.allocate(static_cast<size_t>(count) * sizeof(float));
+  backend.cast(type, tensor, DataType::kFloat32, staging->data(), count);
+  std::vector<float> values(count);
+  backend.download(staging->data(), values.data(), values.size() * sizeof(float));
+  return values;
+}
+
 std::unique_ptr<DeviceBuffer> GpuTest::to_device(const std::vector<float>& values,
                                                  DataType type) {
-  const auto count = static_cast<int64_t>(values.size());
-  auto staging = backend_->allocate(values.size() * sizeof(float));
-  backend_->upload(values.data(), staging->data(), values.size() * sizeof(float));
-  auto tensor = backend_->allocate(values.size() * size_of(type));
-  backend_->cast(DataType::kFloat32, staging->data(), type, tensor->data(), count);
-  backend_->synchronize();
-  return tensor;
+  return testing::to_device(*backend_, values, type);
 }
 
 std::unique_ptr<DeviceBuffer> GpuTest::zeros(int64_t count, DataType type) {
@@ -29,11 +42,7 @@ std::unique_ptr<DeviceBuffer> GpuTest::zeros(int64_t count, DataType type) {
 }
 
 std::vector<float> GpuTest::to_host(const void* device, DataType type, int64_t count) {
-  auto staging = backend_->allocate(static_cast<size_t>(count) * sizeof(float));
-  backend_->cast(type, device, DataType::kFloat32, staging->data(), count);
-  std::vector<float> values(count);
-  backend_->download(staging->data(), values.data(), values.size() * sizeof(float));
-  return values;
+  return testing::to_host(*backend_, device, type, count);
 }
 
 std::vector<float> GpuTest::rounded(const std::vector<float>& values, DataType type) {

@@ -37,6 +37,12 @@ class GpuTest : public ::testing::Test {
   std::unique_ptr<Backend> backend_;
 };
 
+// A tensor of `type` on `backend` holding `values` (rounded to `type`).
+std::unique_ptr<DeviceBuffer> to_device(Backend& backend, const std::vector<float>& values,
+                                        DataType type);
+// The first `count` elements of a tensor of `type` on `backend`, as fp32.
+std::vector<float> to_host(Backend& backend, const void* tensor, DataType type, int64_t count);
+
 // Uniform values in [low, high) from a fixed seed.
 std::vector<float> random_values(int64_t count, uint32_t seed, float low = -1.0f,
                                  float high = 1.0f);
