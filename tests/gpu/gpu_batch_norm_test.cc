@@ -1,5 +1,7 @@
-// cuDNN batch norm (with the fused or unfused residual add and ReLU) against a naive
-// double-precision batch norm written here, PyTorch's semantics.
+// cuDNN batch norm (with the fused or unfused residual add and ReLU) against naive
+// double-precision batch norm: the forward pass from the CPU backend's reference
+// (tests/unit/backend_cpu/reference_ops.h), the running statistics and the backward pass written
+// here, PyTorch's semantics.
 
 #include <gtest/gtest.h>
 
@@ -9,55 +11,13 @@
 #include <vector>
 
 #include "tests/gpu/gpu_test_support.h"
+#include "tests/unit/backend_cpu/reference_ops.h"
 
 namespace kubetrain::testing {
 namespace {
 
-struct ChannelStats {
-  std::vector<double> mean, biased_var;
-};
-
-ChannelStats channel_stats(const BatchNormSpec& spec, const std::vector<float>& x) {
-  const Shape4 s = spec.shape;
-  const double m = static_cast<double>(s.n * s.h * s.w);
-  ChannelStats stats{std::vector<double>(s.c), std::vector<double>(s.c)};
-  for (int64_t c = 0; c < s.c; ++c) {
-    double sum = 0.0;
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t h = 0; h < s.h; ++h)
-        for (int64_t w = 0; w < s.w; ++w) sum += x[offset_of(s, spec.format, n, c, h, w)];
-    const double mean = sum / m;
-    double squares = 0.0;
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t h = 0; h < s.h; ++h)
-        for (int64_t w = 0; w < s.w; ++w) {
-          const double d = x[offset_of(s, spec.format, n, c, h, w)] - mean;
-          squares += d * d;
-        }
-    stats.mean[c] = mean;
-    stats.biased_var[c] = squares / m;
-  }
-  return stats;
-}
-
-// y = [relu](gamma * (x - mean) / sqrt(var + eps) + beta [+ residual])
-std::vector<double> normalize(const BatchNormSpec& spec, const std::vector<float>& x,
-                              const std::vector<float>& residual, const std::vector<double>& mean,
-                              const std::vector<double>& var, const std::vector<float>& gamma,
-                              const std::vector<float>& beta) {
-  const Shape4 s = spec.shape;
-  std::vector<double> y(s.elements());
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t h = 0; h < s.h; ++h)
-        for (int64_t w = 0; w < s.w; ++w) {
-          const int64_t i = offset_of(s, spec.format, n, c, h, w);
-          double v = gamma[c] * (x[i] - mean[c]) / std::sqrt(var[c] + spec.epsilon) + beta[c];
-          if (spec.add_residual) v += residual[i];
-          if (spec.relu && v < 0.0) v = 0.0;
-          y[i] = v;
-        }
-  return y;
+std::vector<double> doubles(const std::vector<float>& values) {
+  return {values.begin(), values.end()};
 }
 
 using Params = std::tuple<MemoryFormat, DataType, bool /*add_residual*/, bool /*relu*/>;
@@ -121,9 +81,9 @@ TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
   auto d = to_device_tensors();
   bn->forward_training(d.x->data(), d.residual_or_null, d.y->data(), d.t);
 
-  const ChannelStats stats = channel_stats(spec_, x_);
-  const auto expected_y =
-      normalize(spec_, x_, residual_, stats.mean, stats.biased_var, gamma_, beta_);
+  const BatchNormResult stats = batch_norm_training(spec_, doubles(x_), doubles(residual_),
+                                                    doubles(gamma_), doubles(beta_));
+  const auto& expected_y = stats.y;
   const auto y_host = to_host(d.y->data(), type, count_);
   EXPECT_LE(relative_error(y_host, expected_y), tolerance(type));
 
@@ -132,9 +92,9 @@ TEST_P(GpuBatchNormTest, TrainingForwardAndBackwardMatchReference) {
       expected_inv_std(channels_);
   for (int64_t c = 0; c < channels_; ++c) {
     expected_rm[c] = 0.9 * running_mean_[c] + 0.1 * stats.mean[c];
-    expected_rv[c] = 0.9 * running_var_[c] + 0.1 * stats.biased_var[c] * m / (m - 1.0);
+    expected_rv[c] = 0.9 * running_var_[c] + 0.1 * stats.variance[c] * m / (m - 1.0);
     expected_mean[c] = stats.mean[c];
-    expected_inv_std[c] = 1.0 / std::sqrt(stats.biased_var[c] + spec_.epsilon);
+    expected_inv_std[c] = 1.0 / std::sqrt(stats.variance[c] + spec_.epsilon);
   }
   EXPECT_LE(relative_error(channel_tensor(d, 2), expected_rm), tolerance(type));
   EXPECT_LE(relative_error(channel_tensor(d, 3), expected_rv), tolerance(type));
@@ -191,10 +151,10 @@ TEST_P(GpuBatchNormTest, InferenceUsesRunningStatistics) {
   auto bn = backend_->make_batch_norm(spec_);
   auto d = to_device_tensors();
   bn->forward_inference(d.x->data(), d.residual_or_null, d.y->data(), d.t);
-  const std::vector<double> mean(running_mean_.begin(), running_mean_.end());
-  const std::vector<double> var(running_var_.begin(), running_var_.end());
   EXPECT_LE(relative_error(to_host(d.y->data(), type, count_),
-                           normalize(spec_, x_, residual_, mean, var, gamma_, beta_)),
+                           batch_norm_inference(spec_, doubles(x_), doubles(residual_),
+                                                doubles(gamma_), doubles(beta_),
+                                                doubles(running_mean_), doubles(running_var_))),
             tolerance(type));
   // Inference leaves the running statistics alone.
   EXPECT_EQ(channel_tensor(d, 2), running_mean_);

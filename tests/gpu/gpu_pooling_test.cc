@@ -14,9 +14,7 @@
 namespace kubetrain::testing {
 namespace {
 
-using Params = std::tuple<MemoryFormat, DataType>;
-
-class GpuPoolingTest : public GpuTest, public ::testing::WithParamInterface<Params> {
+class GpuPoolingTest : public GpuTest, public ::testing::WithParamInterface<FormatAndType> {
  protected:
   // Distinct values exactly representable in every type, so the maximum of a window is unique.
   static std::vector<float> distinct_values(int64_t count) {
@@ -112,15 +110,8 @@ TEST_P(GpuPoolingTest, GlobalAveragePoolingMatchesReference) {
   expect_matches(spec, x, dy, expected_y, expected_dx);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    FormatsTypes, GpuPoolingTest,
-    ::testing::Combine(::testing::Values(MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst),
-                       ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                         DataType::kBFloat16)),
-    [](const auto& info) {
-      return std::string(to_string(std::get<0>(info.param))) + "_" +
-             std::string(to_string(std::get<1>(info.param)));
-    });
+INSTANTIATE_TEST_SUITE_P(FormatsTypes, GpuPoolingTest, all_formats_and_types(),
+                         format_and_type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing

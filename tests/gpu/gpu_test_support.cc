@@ -71,6 +71,11 @@ double relative_error(const std::vector<float>& actual, const std::vector<double
   return error / scale;
 }
 
+std::string format_and_type_name(const ::testing::TestParamInfo<FormatAndType>& info) {
+  return std::string(to_string(std::get<0>(info.param))) + "_" +
+         std::string(to_string(std::get<1>(info.param)));
+}
+
 double tolerance(DataType type) { return type == DataType::kFloat32 ? 1e-4 : 1e-2; }
 
 }  // namespace kubetrain::testing

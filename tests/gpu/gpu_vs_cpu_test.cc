@@ -17,9 +17,7 @@
 namespace kubetrain::testing {
 namespace {
 
-using Params = std::tuple<MemoryFormat, DataType>;
-
-class GpuVsCpuTest : public GpuTest, public ::testing::WithParamInterface<Params> {
+class GpuVsCpuTest : public GpuTest, public ::testing::WithParamInterface<FormatAndType> {
  protected:
   void SetUp() override {
     GpuTest::SetUp();
@@ -203,15 +201,8 @@ TEST_P(GpuVsCpuTest, LinearAndSoftmaxCrossEntropy) {
   expect_close(db, DataType::kFloat32, 10, "db");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    FormatsTypes, GpuVsCpuTest,
-    ::testing::Combine(::testing::Values(MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst),
-                       ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                         DataType::kBFloat16)),
-    [](const auto& info) {
-      return std::string(to_string(std::get<0>(info.param))) + "_" +
-             std::string(to_string(std::get<1>(info.param)));
-    });
+INSTANTIATE_TEST_SUITE_P(FormatsTypes, GpuVsCpuTest, all_formats_and_types(),
+                         format_and_type_name);
 
 TEST_F(GpuTest, SgdUpdateMatchesCpuBackend) {
   auto cpu = make_cpu_backend();
