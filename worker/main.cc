@@ -97,7 +97,7 @@ int run(const CommandLine& command_line, Communicator& communicator) {
   };
   try {
     const DeviceKind device = choose_device(config);
-    auto backend = make_backend(device, communicator.local_rank());
+    auto backend = make_backend(device, communicator.local_rank(), config.allow_tf32);
     DatasetPair datasets;
     if (config.data.dataset != "synthetic") datasets = open_datasets(config.data);
 
