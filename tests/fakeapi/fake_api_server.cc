@@ -97,6 +97,7 @@ struct FakeApiServer::Impl {
     server.new_task_queue = [threads = options.threads] {
       return new httplib::ThreadPool(static_cast<std::size_t>(threads));
     };
+    server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(1000000);
     server.set_keep_alive_timeout(30);
     server.set_payload_max_length(64 << 20);
