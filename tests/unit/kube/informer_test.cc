@@ -58,13 +58,15 @@ TEST(InformerTest, SyncsAndFollowsChanges) {
   FakeCluster cluster;
   auto& client = *cluster.client;
   for (int i = 0; i < 20; ++i) {
-    client.create(kinds::kPods, "ns", make_object("p" + std::to_string(i), {{"job", "a"}}));
+    client.create(kinds::kPods, "ns", make_object("p" + std::to_string(i),
+                                                  {{"job", "a"}, {"shard", std::to_string(i % 4)}}));
   }
   client.create(kinds::kPods, "ns", make_object("other", {{"job", "b"}}));
   client.create(kinds::kPods, "elsewhere", make_object("p0", {{"job", "a"}}));
 
   auto options = fast_informer_options();
   options.label_selector = "job=a";
+  options.index_labels = {"shard"};
   Informer informer(client, kinds::kPods, options);
   Recorder recorder;
   informer.add_handlers(recorder.handlers());
@@ -75,6 +77,9 @@ TEST(InformerTest, SyncsAndFollowsChanges) {
   EXPECT_NE(informer.get("ns", "p3"), nullptr);
   EXPECT_EQ(informer.get("ns", "other"), nullptr);
   EXPECT_EQ(informer.list("ns", LabelSelector::parse("job=a")).size(), 20u);
+  EXPECT_EQ(informer.list_by_label("ns", "shard", "1").size(), 5u) << "indexed";
+  EXPECT_EQ(informer.list_by_label("", "job", "a").size(), 20u) << "scanned";
+  EXPECT_TRUE(informer.list_by_label("elsewhere", "shard", "1").empty());
 
   client.merge_patch(kinds::kPods, "ns", "p3", {{"spec", {{"replicas", 7}}}});
   client.remove(kinds::kPods, "ns", "p4");
@@ -87,6 +92,11 @@ TEST(InformerTest, SyncsAndFollowsChanges) {
   EXPECT_TRUE(recorder.has("update p3"));
   EXPECT_TRUE(recorder.has("delete p4"));
   EXPECT_TRUE(recorder.has("add late"));
+  client.merge_patch(kinds::kPods, "ns", "p5", {{"metadata", {{"labels", {{"shard", "9"}}}}}});
+  ASSERT_TRUE(eventually([&] { return informer.list_by_label("ns", "shard", "9").size() == 1; }));
+  // p1, p9, p13, p17 remain in shard 1 (p5 moved); deleted p4 was in shard 0.
+  EXPECT_EQ(informer.list_by_label("ns", "shard", "1").size(), 4u);
+  EXPECT_EQ(informer.list_by_label("ns", "shard", "0").size(), 4u);
   informer.stop();
   EXPECT_EQ(informer.stats().gone, 0u);
 }
