@@ -9,6 +9,7 @@
 
 #include "worker/backends/cpu/fp32_only.h"
 #include "worker/backends/cpu/host_buffer.h"
+#include "worker/backends/cpu/layout_bridge.h"
 
 namespace kubetrain {
 namespace {
@@ -32,6 +33,14 @@ void validate(const BatchNormSpec& spec) {
   }
 }
 
+// The layout the batch-norm primitives work in. oneDNN's jit batch norm reads NHWC and blocked
+// layouts; for plain NCHW it only has a generic implementation, several times slower than two
+// reorders, so channels_first goes through nChw8c.
+memory::desc compute_desc(const BatchNormSpec& spec) {
+  if (spec.format == MemoryFormat::kChannelsLast) return activation_desc(spec.shape, spec.format);
+  return memory::desc(dims_of(spec.shape), memory::data_type::f32, memory::format_tag::nChw8c);
+}
+
 // oneDNN fuses the ReLU into batch norm only when nothing comes between them; with a residual the
 // add and the ReLU run as one binary primitive with a ReLU post-op, and the backward masks dy by
 // y > 0 with an eltwise primitive.
@@ -41,8 +50,17 @@ class CpuBatchNorm final : public BatchNorm {
       : context_(context),
         spec_(spec),
         fused_relu_(spec.relu && !spec.add_residual),
+        x_in_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
+              ScratchSlot::kInput, LayoutBridge::Direction::kInput),
+        dy_in_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
+               ScratchSlot::kSecondInput, LayoutBridge::Direction::kInput),
+        y_out_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
+               ScratchSlot::kOutput, LayoutBridge::Direction::kOutput),
+        dx_out_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
+                ScratchSlot::kOutput, LayoutBridge::Direction::kOutput),
         variance_(static_cast<size_t>(spec.shape.c) * sizeof(float)) {
     const memory::desc data = activation_desc(spec.shape, spec.format);
+    const memory::desc compute = compute_desc(spec);
     const memory::desc channel = vector_desc(spec.shape.c);
     const auto flags =
         normalization_flags::use_scale | normalization_flags::use_shift |
@@ -50,16 +68,16 @@ class CpuBatchNorm final : public BatchNorm {
     const dnnl::engine& engine = context.engine();
 
     dnnl::batch_normalization_forward::primitive_desc training(
-        {prop_kind::forward_training, data, spec.epsilon, flags}, engine);
+        {prop_kind::forward_training, compute, spec.epsilon, flags}, engine);
     training_ = dnnl::batch_normalization_forward(training);
     inference_ =
         dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(
-            {prop_kind::forward_inference, data, spec.epsilon,
+            {prop_kind::forward_inference, compute, spec.epsilon,
              flags | normalization_flags::use_global_stats},
             engine));
     backward_ =
         dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
-            {prop_kind::backward, data, data, spec.epsilon, flags}, engine, training));
+            {prop_kind::backward, compute, compute, spec.epsilon, flags}, engine, training));
     if (fused_relu_) {
       relu_mask_.emplace(training.workspace_desc().get_size());
       workspace_ = memory(training.workspace_desc(), engine, relu_mask_->data());
@@ -81,7 +99,7 @@ class CpuBatchNorm final : public BatchNorm {
       }
     }
     // One handle per role: a call binds several tensors of the same shape at once.
-    for (memory* handle : {&x_, &y_, &dy_, &dx_, &residual_, &d_residual_}) {
+    for (memory* handle : {&y_, &dy_, &residual_, &d_residual_}) {
       *handle = context.unbound(data);
     }
     for (memory* handle : {&scale_, &shift_, &mean_, &running_var_, &d_scale_, &d_shift_}) {
@@ -98,12 +116,13 @@ class CpuBatchNorm final : public BatchNorm {
           "batch norm training needs more than one value per channel (N*H*W = 1)");
     }
     auto args = parameter_args(t);
-    args.insert({{DNNL_ARG_SRC, bind(x_, x)},
-                 {DNNL_ARG_DST, bind(y_, y)},
+    args.insert({{DNNL_ARG_SRC, x_in_.read(x)},
+                 {DNNL_ARG_DST, y_out_.target(y)},
                  {DNNL_ARG_MEAN, bind(mean_, t.saved_mean)},
                  {DNNL_ARG_VARIANCE, variance_memory_}});
     if (fused_relu_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
     training_.execute(context_.stream(), args);
+    y_out_.write_back();
     add_residual(residual, y);
 
     // oneDNN reports the biased batch variance; PyTorch's running variance takes the unbiased one.
@@ -120,11 +139,12 @@ class CpuBatchNorm final : public BatchNorm {
   void forward_inference(const void* x, const void* residual, void* y,
                          const BatchNormTensors& t) override {
     auto args = parameter_args(t);
-    args.insert({{DNNL_ARG_SRC, bind(x_, x)},
-                 {DNNL_ARG_DST, bind(y_, y)},
+    args.insert({{DNNL_ARG_SRC, x_in_.read(x)},
+                 {DNNL_ARG_DST, y_out_.target(y)},
                  {DNNL_ARG_MEAN, bind(mean_, t.running_mean)},
                  {DNNL_ARG_VARIANCE, bind(running_var_, t.running_var)}});
     inference_.execute(context_.stream(), args);
+    y_out_.write_back();
     add_residual(residual, y);
   }
 
@@ -145,21 +165,22 @@ class CpuBatchNorm final : public BatchNorm {
                                 {DNNL_ARG_DST, bind(y_, y)},
                                 {DNNL_ARG_DIFF_SRC, bind(d_residual_, d_residual)}});
       } else {
-        std::memcpy(d_residual, dy, x_.get_desc().get_size());
+        std::memcpy(d_residual, dy, y_.get_desc().get_size());
       }
       gradient = d_residual;
     }
     // oneDNN 2.6 wants the shift with use_shift even though its gradient does not depend on it.
     auto args = parameter_args(t);
-    args.insert({{DNNL_ARG_SRC, bind(x_, x)},
-                 {DNNL_ARG_DIFF_DST, bind(dy_, gradient)},
+    args.insert({{DNNL_ARG_SRC, x_in_.read(x)},
+                 {DNNL_ARG_DIFF_DST, dy_in_.read(gradient)},
                  {DNNL_ARG_MEAN, bind(mean_, t.saved_mean)},
                  {DNNL_ARG_VARIANCE, variance_memory_},
-                 {DNNL_ARG_DIFF_SRC, bind(dx_, dx)},
+                 {DNNL_ARG_DIFF_SRC, dx_out_.target(dx)},
                  {DNNL_ARG_DIFF_SCALE, bind(d_scale_, d_scale)},
                  {DNNL_ARG_DIFF_SHIFT, bind(d_shift_, d_bias)}});
     if (fused_relu_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
     backward_.execute(context_.stream(), args);
+    dx_out_.write_back();
   }
 
  private:
@@ -182,7 +203,10 @@ class CpuBatchNorm final : public BatchNorm {
   dnnl::batch_normalization_backward backward_;
   dnnl::binary add_;
   dnnl::eltwise_backward relu_backward_;
-  memory x_, y_, dy_, dx_, residual_, d_residual_;
+  // Between the caller's layout and the primitives' (pass-through for channels_last).
+  LayoutBridge x_in_, dy_in_, y_out_, dx_out_;
+  // The caller's layout, for the residual add and the ReLU mask.
+  memory y_, dy_, residual_, d_residual_;
   memory scale_, shift_, mean_, running_var_, variance_memory_, d_scale_, d_shift_, workspace_;
   HostBuffer variance_;                  // batch variance of the last call, C floats
   std::optional<HostBuffer> relu_mask_;  // fused ReLU's mask from the last training forward

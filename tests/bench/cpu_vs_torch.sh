@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Training throughput of kubetrain's CPU backend next to PyTorch's (Debian's torch, /usr/bin/python3)
+# for the same model, batch, image size, memory format and thread count; prints both JSON lines
+# and the ratio kubetrain / PyTorch.
+#
+#   tests/bench/cpu_vs_torch.sh [--model resnet20] [--batch 128] [--image-size 32] [--classes N]
+#                               [--threads 2] [--steps 20] [--warmup 3] [--channels-first]
+#                               [--build build]
+# Build the benchmark first: ninja -C build kubetrain-step-bench
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+model=resnet20 batch=128 image_size=32 classes="" threads=2 steps=20 warmup=3
+channels_first=false build="$here/../../build"
+
+usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while (($#)); do
+  case $1 in
+    --model) model=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
+    --image-size) image_size=$2; shift 2 ;;
+    --classes) classes=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --channels-first) channels_first=true; shift ;;
+    --build) build=$2; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "cpu_vs_torch.sh: unknown argument '$1'" >&2; usage ;;
+  esac
+done
+# CIFAR-style ResNets classify 10 classes, ImageNet-style ones 1000, unless told otherwise.
+if [[ -z $classes ]]; then
+  case $model in resnet20|resnet32|resnet44|resnet56|resnet110) classes=10 ;; *) classes=1000 ;; esac
+fi
+
+bench="$build/bin/kubetrain-step-bench"
+if [[ ! -x $bench ]]; then
+  echo "cpu_vs_torch.sh: $bench not found; build it with: ninja -C $build kubetrain-step-bench" >&2
+  exit 2
+fi
+
+common=(--model "$model" --batch "$batch" --image-size "$image_size" --classes "$classes"
+        --steps "$steps" --warmup "$warmup")
+ours_format=() torch_format=(--channels-last)
+if [[ $channels_first == true ]]; then ours_format=(--channels-first) torch_format=(); fi
+
+ours=$(OMP_NUM_THREADS=$threads "$bench" "${common[@]}" "${ours_format[@]}")
+theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/torch_cpu_train.py" "${common[@]}" \
+           --threads "$threads" "${torch_format[@]}")
+echo "$ours"
+echo "$theirs"
+/usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours, theirs = (json.loads(line)["images_per_second"] for line in sys.argv[1:3])
+print(json.dumps({"kubetrain_images_per_second": ours, "pytorch_images_per_second": theirs,
+                  "ratio": round(ours / theirs, 3)}))
+PY
