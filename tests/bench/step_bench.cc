@@ -1,14 +1,13 @@
 // Training-step throughput of a ResNet on the CPU backend: forward, backward and the SGD update on
 // synthetic data, timed after a warm-up. Prints one JSON line (see cpu_vs_torch.sh).
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "worker/backends/cpu/cpu_backend.h"
 #include "worker/model/model.h"
@@ -70,10 +69,9 @@ int run(const Options& options) {
       "{\"framework\": \"kubetrain\", \"backend\": \"%s\", \"model\": \"%s\", \"batch\": %lld, "
       "\"image_size\": %lld, \"channels_last\": %s, \"steps\": %d, \"loss\": %.4f, "
       "\"images_per_second\": %.2f}\n",
-      backend->description().c_str(), options.model.c_str(),
-      static_cast<long long>(options.batch), static_cast<long long>(options.image_size),
-      options.channels_first ? "false" : "true", options.steps, final_loss,
-      static_cast<double>(options.batch) * options.steps / seconds);
+      backend->description().c_str(), options.model.c_str(), static_cast<long long>(options.batch),
+      static_cast<long long>(options.image_size), options.channels_first ? "false" : "true",
+      options.steps, final_loss, static_cast<double>(options.batch) * options.steps / seconds);
   return 0;
 }
 

@@ -45,15 +45,52 @@ class Checker:
         self.tolerance = tolerance
         self.failures = []
         self.worst = (0.0, "")
+        self.relaxed = 0  # checks whose bound PyTorch's own fp32 error widened
 
-    def check(self, what, ours, reference):
+    def check(self, what, ours, reference, allowed):
         if np.shape(ours) != np.shape(reference):
             self.failures.append(f"{what}: shape {np.shape(ours)} != {np.shape(reference)}")
             return
         error = relative_error(ours, reference)
         self.worst = max(self.worst, (error, what))
-        if not error <= self.tolerance:
-            self.failures.append(f"{what}: relative error {error:.3g} > {self.tolerance:g}")
+        if allowed > self.tolerance:
+            self.relaxed += 1
+        if not error <= allowed:
+            self.failures.append(f"{what}: relative error {error:.3g} > {allowed:.3g}")
+
+
+def run_torch(model, initial, batch, args, dtype):
+    """The tool's SGD steps in PyTorch at `dtype`: {"logits.<step>", "loss.<step>", state_dict
+    entries, "optimizer.momentum.<name>"} as float64 numpy arrays (counters as integers)."""
+    model.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value
+                           in initial.items()}, strict=True)
+    model = model.to(dtype)
+    named = list(model.named_parameters())
+    # Weight decay on conv and linear weights only, as kubetrain's parameter segments.
+    optimizer = torch.optim.SGD(
+        [{"params": [p for _, p in named if p.dim() > 1], "weight_decay": args.weight_decay},
+         {"params": [p for _, p in named if p.dim() <= 1], "weight_decay": 0.0}],
+        lr=args.lr, momentum=args.momentum, nesterov=args.nesterov)
+    criterion = torch.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    x = torch.from_numpy(np.array(batch["input"])).to(dtype)
+    y = torch.from_numpy(np.array(batch["labels"]))
+    model.train()
+    out = {}
+    for step in range(args.steps):
+        optimizer.zero_grad()
+        logits = model(x)
+        loss = criterion(logits, y)
+        loss.backward()
+        optimizer.step()
+        out[f"logits.{step}"] = logits.detach().double().numpy()
+        out[f"loss.{step}"] = loss.detach().double().numpy()
+    for name, value in model.state_dict().items():
+        out[name] = value.numpy() if name.endswith("num_batches_tracked") else \
+            value.double().numpy()
+    for name, parameter in named:
+        out[f"optimizer.momentum.{name}"] = \
+            optimizer.state[parameter]["momentum_buffer"].double().numpy()
+    return out
 
 
 def main():
@@ -73,6 +110,10 @@ def main():
     parser.add_argument("--nesterov", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--fp32-baseline", action="store_true",
+                        help="also run PyTorch in float32 and allow each quantity 4x PyTorch's own "
+                             "float32 error where that exceeds --tolerance (deep nets whose "
+                             "small-batch BatchNorm gradients are ill-conditioned)")
     args = parser.parse_args()
 
     torch.set_num_threads(2)
@@ -94,8 +135,7 @@ def main():
         result, _ = read_safetensors(os.path.join(out, "result.safetensors"))
 
     started = time.monotonic()
-    model = build_torch_model(args.model, args.classes, args.channels).double()
-    checker = Checker(args.tolerance)
+    model = build_torch_model(args.model, args.classes, args.channels)
 
     # Names: every state_dict key, and the parameters in torchvision's registration order.
     expected_keys = list(model.state_dict().keys())
@@ -108,43 +148,28 @@ def main():
     if ours_order != parameter_names:
         sys.exit("FAIL: parameters are not in torchvision's order")
 
-    model.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value
-                           in initial.items()}, strict=True)
-    model = model.double()
-    decay = [p for _, p in model.named_parameters() if p.dim() > 1]
-    no_decay = [p for _, p in model.named_parameters() if p.dim() <= 1]
-    optimizer = torch.optim.SGD(
-        [{"params": decay, "weight_decay": args.weight_decay},
-         {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr, momentum=args.momentum, nesterov=args.nesterov)
-    criterion = torch.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    x = torch.from_numpy(np.array(batch["input"])).double()
-    y = torch.from_numpy(np.array(batch["labels"]))
-    model.train()
-    for step in range(args.steps):
-        optimizer.zero_grad()
-        logits = model(x)
-        loss = criterion(logits, y)
-        loss.backward()
-        optimizer.step()
-        checker.check(f"logits.{step}", result[f"logits.{step}"], logits.detach().numpy())
-        checker.check(f"loss.{step}", result[f"loss.{step}"], loss.detach().numpy())
-
-    state = model.state_dict()
-    for name, value in state.items():
+    reference = run_torch(model, initial, batch, args, torch.float64)
+    checker = Checker(args.tolerance)
+    baseline = None
+    if args.fp32_baseline:
+        # PyTorch's own fp32 error against float64 shows how ill-conditioned the problem is.
+        baseline = run_torch(build_torch_model(args.model, args.classes, args.channels), initial,
+                             batch, args, torch.float32)
+    for name, value in reference.items():
         if name.endswith("num_batches_tracked"):
             if int(result[name]) != int(value):
                 checker.failures.append(f"{name}: {int(result[name])} != {int(value)}")
             continue
-        checker.check(name, result[name], value.numpy())
-    for name, parameter in model.named_parameters():
-        checker.check(f"optimizer.momentum.{name}", result[f"optimizer.momentum.{name}"],
-                      optimizer.state[parameter]["momentum_buffer"].numpy())
+        allowed = args.tolerance
+        if baseline is not None:
+            allowed = max(allowed, 4 * relative_error(baseline[name], value))
+        checker.check(name, result[name], value, allowed)
     torch_seconds = time.monotonic() - started
 
     print(f"{args.model} {args.format} batch {args.batch}x{args.channels}x{args.image_size}^2 "
           f"nesterov={args.nesterov}: worst relative error {checker.worst[0]:.3g} "
-          f"({checker.worst[1]}); kubetrain {tool_seconds:.2f}s, PyTorch {torch_seconds:.2f}s")
+          f"({checker.worst[1]}); {checker.relaxed} bounds widened by the fp32 baseline; "
+          f"kubetrain {tool_seconds:.2f}s, PyTorch {torch_seconds:.2f}s")
     if checker.failures:
         print("FAIL:\n  " + "\n  ".join(checker.failures[:30]))
         sys.exit(1)

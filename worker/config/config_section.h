@@ -79,7 +79,8 @@ class ConfigSection {
   std::string path_;
 };
 
-// "<path>: expected <what>, got '<text>'": the shape of every value error.
+// "<path>: expected <what>, got <got>", where <got> is the quoted text or "a mapping" and the like:
+// the shape of every value error.
 [[noreturn]] void throw_expected(const std::string& path, std::string_view what, std::string_view got);
 
 // Parses a whole string as a number (YAML spellings, finite values only); nullopt otherwise.

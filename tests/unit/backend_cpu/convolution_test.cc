@@ -77,6 +77,30 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ConvolutionTest,
                                                               MemoryFormat::kChannelsFirst)),
                          case_name);
 
+// Operators share scratch buffers that grow when a larger layer is planned later; an operator
+// planned earlier must keep working with the grown buffers.
+TEST(ConvolutionScratchTest, EarlierOperatorsStayCorrectAfterLaterOnesGrowTheScratch) {
+  for (const MemoryFormat format : {MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst}) {
+    ConvolutionSpec small{{2, 8, 6, 6}, 8, 3, 1, 1};
+    small.format = format;
+    const std::vector<double> x = random_normal(small.input.elements(), 4);
+    const std::vector<double> w = random_normal(small.weight().elements(), 5);
+    auto first = cpu_backend().make_convolution(small);
+    DeviceTensor x_d(x), w_d(w), y_d(small.output().elements());
+    first->forward(x_d.data(), w_d.data(), y_d.data());
+
+    ConvolutionSpec large{{4, 64, 20, 20}, 128, 3, 1, 1};
+    large.format = format;
+    auto second = cpu_backend().make_convolution(large);
+    DeviceTensor large_x(large.input.elements()), large_w(large.weight().elements());
+    DeviceTensor large_y(large.output().elements());
+    second->forward(large_x.data(), large_w.data(), large_y.data());
+
+    first->forward(x_d.data(), w_d.data(), y_d.data());
+    EXPECT_LT(relative_error(y_d.values(), conv_forward(small, x, w)), 1e-5);
+  }
+}
+
 TEST(ConvolutionSpecTest, RejectsBadSpecsWithTheFieldName) {
   ConvolutionSpec spec{{2, 3, 4, 4}, 8, 3, 0, 1};
   EXPECT_THROW(

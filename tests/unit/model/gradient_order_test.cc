@@ -38,11 +38,10 @@ void check_gradient_order(const ModelSpec& spec) {
   for (const auto& run : runs) {
     ASSERT_GT(run.count, 0);
     ASSERT_EQ(run.offset + run.count, expected_end) << "runs must be contiguous and descending";
-    for (int64_t i = 0; i < run.count; ++i) {
-      ASSERT_EQ(run.values[static_cast<size_t>(i)],
-                final_gradients[static_cast<size_t>(run.offset + i)])
-          << "gradient " << run.offset + i << " changed after it was reported ready";
-    }
+    ASSERT_TRUE(std::equal(run.values.begin(), run.values.end(),
+                           final_gradients.begin() + run.offset))
+        << "gradients [" << run.offset << ", " << expected_end
+        << ") changed after they were reported ready";
     expected_end = run.offset;
   }
   EXPECT_EQ(expected_end, 0);

@@ -14,8 +14,9 @@ namespace {
 std::vector<TensorInfo> tensors(const std::vector<std::pair<int64_t, bool>>& sizes) {
   std::vector<TensorInfo> result;
   int64_t offset = 0;
+  const char* names[] = {"t0", "t1", "t2", "t3", "t4", "t5"};
   for (const auto& [size, decay] : sizes) {
-    result.push_back({"t" + std::to_string(result.size()), {size, 1, 1, 1}, offset, decay, false});
+    result.push_back({names[result.size()], {size, 1, 1, 1}, offset, decay, false});
     offset += size;
   }
   return result;
@@ -65,9 +66,11 @@ TEST(ParameterStore, RefreshesTheComputeCopy) {
     DataType type;
     std::vector<uint16_t> bits;
   };
+  int checked = 0;
   for (const Case& c : {Case{DataType::kFloat16, {0x3C00, 0x3800, 0xC000, 0x3600}},
                         Case{DataType::kBFloat16, {0x3F80, 0x3F00, 0xC000, 0x3EC0}}}) {
     if (!backend->supports(c.type)) continue;
+    ++checked;
     ParameterStore store(*backend, tensors({{4, true}}), tensors({{1, false}}), c.type);
     backend->upload(weights.data(), store.weights(), weights.size() * sizeof(float));
     store.sync_compute_weights();
@@ -75,6 +78,7 @@ TEST(ParameterStore, RefreshesTheComputeCopy) {
     backend->download(store.compute_weights(), bits.data(), bits.size() * sizeof(uint16_t));
     EXPECT_EQ(bits, c.bits) << to_string(c.type);
   }
+  if (checked == 0) GTEST_SKIP() << "the CPU backend computes in fp32 only";
 }
 
 }  // namespace
