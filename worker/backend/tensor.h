@@ -16,7 +16,7 @@ std::string_view to_string(DataType type);
 // Memory order of 4-D activations and of convolution weights:
 //   kChannelsLast : activations NHWC, conv weights OHWI (KRSC)
 //   kChannelsFirst: activations NCHW, conv weights OIHW (KCRS), PyTorch's order
-// Checkpoints always store PyTorch's order; see worker/train/checkpoint_layout.h.
+// Checkpoints always store PyTorch's order; see worker/model/model_state.h.
 enum class MemoryFormat : uint8_t { kChannelsLast, kChannelsFirst };
 
 std::string_view to_string(MemoryFormat format);
