@@ -25,6 +25,11 @@ memory::desc activation_desc(const Shape4& shape, MemoryFormat format) {
       format == MemoryFormat::kChannelsLast ? memory::format_tag::nhwc : memory::format_tag::nchw);
 }
 
+memory::desc jit_activation_desc(const Shape4& shape, MemoryFormat format) {
+  if (format == MemoryFormat::kChannelsLast) return activation_desc(shape, format);
+  return memory::desc(dims_of(shape), memory::data_type::f32, memory::format_tag::nChw8c);
+}
+
 memory::desc conv_weight_desc(const Shape4& shape, MemoryFormat format) {
   return memory::desc(
       dims_of(shape), memory::data_type::f32,
