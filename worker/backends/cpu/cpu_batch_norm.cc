@@ -50,7 +50,7 @@ class CpuBatchNorm final : public BatchNorm {
         dx_out_(activation_bridge(context, spec.shape, spec.format, ScratchSlot::kOutput, kOut)),
         variance_(static_cast<size_t>(spec.shape.c) * sizeof(float)) {
     const memory::desc data = activation_desc(spec.shape, spec.format);
-    const memory::desc compute = jit_activation_desc(spec.shape, spec.format);
+    const memory::desc compute = jit_activation_desc(spec.shape);
     const memory::desc channel = vector_desc(spec.shape.c);
     const auto flags =
         normalization_flags::use_scale | normalization_flags::use_shift |

@@ -48,8 +48,8 @@ class CpuPooling final : public Pooling {
         y_out_(activation_bridge(context, spec.output(), spec.format, ScratchSlot::kOutput, kOut)),
         dy_in_(activation_bridge(context, spec.output(), spec.format, ScratchSlot::kInput, kIn)),
         dx_out_(activation_bridge(context, spec.input, spec.format, ScratchSlot::kOutput, kOut)) {
-    const memory::desc src = jit_activation_desc(spec.input, spec.format);
-    const memory::desc dst = jit_activation_desc(spec.output(), spec.format);
+    const memory::desc src = jit_activation_desc(spec.input);
+    const memory::desc dst = jit_activation_desc(spec.output());
     const bool global = spec.kind == PoolingKind::kGlobalAverage;
     const auto algorithm =
         global ? dnnl::algorithm::pooling_avg_exclude_padding : dnnl::algorithm::pooling_max;

@@ -40,7 +40,7 @@ void LayoutBridge::write_back() {
 
 LayoutBridge activation_bridge(DnnlContext& context, const Shape4& shape, MemoryFormat format,
                                ScratchSlot slot, LayoutBridge::Direction direction) {
-  return LayoutBridge(context, activation_desc(shape, format), jit_activation_desc(shape, format),
+  return LayoutBridge(context, activation_desc(shape, format), jit_activation_desc(shape),
                       slot, direction);
 }
 
