@@ -10,11 +10,17 @@ find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(dnnl REQUIRED)
 
-# cpp-httplib is header-only and ships no CMake package in Debian 12.
+# Debian 12's cpp-httplib is a compiled library (no CMake package) built with OpenSSL, zlib and
+# Brotli support; every translation unit that includes httplib.h must see the same macros, or the
+# classes' layouts differ from the library's.
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
 add_library(httplib INTERFACE)
 target_include_directories(httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
-target_link_libraries(httplib INTERFACE Threads::Threads)
+target_compile_definitions(httplib INTERFACE
+  CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT CPPHTTPLIB_BROTLI_SUPPORT)
+target_link_libraries(httplib INTERFACE ${HTTPLIB_LIBRARY} OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB
+                      Threads::Threads)
 
 if(KUBETRAIN_MPI)
   find_package(MPI REQUIRED COMPONENTS CXX)
@@ -47,6 +53,11 @@ if(KUBETRAIN_CUDA_ENABLED)
     set(CMAKE_CUDA_COMPILER ${CUDAToolkit_NVCC_EXECUTABLE})
   endif()
   enable_language(CUDA)
+  # CMake before 3.26 does not know nvcc's C++20 flag (nvcc 12+ has it).
+  if(CMAKE_VERSION VERSION_LESS 3.26)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  endif()
   set(CMAKE_CUDA_STANDARD 20)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 endif()

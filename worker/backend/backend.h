@@ -108,8 +108,9 @@ class Backend {
 };
 
 // Creates the backend for `kind`; throws std::runtime_error with the reason when the kind is not
-// built in or no device is usable. `local_rank` picks the GPU.
-std::unique_ptr<Backend> make_backend(DeviceKind kind, int local_rank);
+// built in or no device is usable. `local_rank` picks the GPU; `allow_tf32` lets fp32
+// convolutions and matrix products use TF32 tensor cores (GPUs only).
+std::unique_ptr<Backend> make_backend(DeviceKind kind, int local_rank, bool allow_tf32 = false);
 // Whether a CUDA device is present and the CUDA backend was built in.
 bool cuda_available();
 

@@ -9,7 +9,7 @@
 
 namespace kubetrain {
 
-std::unique_ptr<Backend> make_backend(DeviceKind kind, int local_rank) {
+std::unique_ptr<Backend> make_backend(DeviceKind kind, int local_rank, bool allow_tf32) {
   switch (kind) {
     case DeviceKind::kCpu:
       return make_cpu_backend();
@@ -27,9 +27,10 @@ std::unique_ptr<Backend> make_backend(DeviceKind kind, int local_rank) {
                                  " CUDA devices are visible on this node; run at most that many "
                                  "ranks per node (slotsPerWorker)");
       }
-      return make_cuda_backend(local_rank);
+      return make_cuda_backend(local_rank, allow_tf32);
 #else
       (void)local_rank;
+      (void)allow_tf32;
       throw std::runtime_error(
           "this kubetrain-worker was built without CUDA; set device: cpu, or rebuild with "
           "-DKUBETRAIN_CUDA=ON where the CUDA toolkit, cuDNN and NCCL are installed");

@@ -1,13 +1,16 @@
 #include "worker/train/checkpoint_directory.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 
+#include "tests/unit/checkpoint/scratch_directory.h"
 #include "tests/unit/checkpoint/tensor_file_builders.h"
 
 namespace kubetrain {
@@ -19,15 +22,6 @@ using testing::i64_values;
 
 class CheckpointDirectoryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("kubetrain_checkpoints_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    dir_ = (root_ / "nested" / "ckpt").string();
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   static TensorFile at_step(int64_t step) {
     TensorFile file;
     file.metadata["step"] = std::to_string(step);
@@ -41,8 +35,20 @@ class CheckpointDirectoryTest : public ::testing::Test {
     return found;
   }
 
-  fs::path root_;
-  std::string dir_;
+  // Loads the newest valid checkpoint and checks that it is the one saved at `step`.
+  void expect_newest_valid(const CheckpointDirectory& checkpoints, int64_t step) const {
+    auto loaded = checkpoints.load_newest_valid();
+    ASSERT_TRUE(loaded.has_value());
+    char name[64];
+    std::snprintf(name, sizeof name, "/checkpoint-%010lld.safetensors", static_cast<long long>(step));
+    EXPECT_EQ(loaded->path, dir_ + name);
+    ASSERT_NE(loaded->file.find("step"), nullptr);
+    EXPECT_EQ(i64_values(*loaded->file.find("step")), std::vector<int64_t>{step});
+  }
+
+  testing::ScratchDirectory scratch_;
+  fs::path root_ = scratch_.path();
+  std::string dir_ = (root_ / "nested" / "ckpt").string();
 };
 
 TEST_F(CheckpointDirectoryTest, CreatesDirectoryAndNamesFilesByStep) {
@@ -58,10 +64,7 @@ TEST_F(CheckpointDirectoryTest, KeepsOnlyTheNewest) {
   for (int64_t step : {100, 200, 300, 400}) checkpoints.save(step, at_step(step));
   EXPECT_EQ(names(), (std::set<std::string>{"checkpoint-0000000300.safetensors",
                                             "checkpoint-0000000400.safetensors"}));
-  auto loaded = checkpoints.load_newest_valid();
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->path, dir_ + "/checkpoint-0000000400.safetensors");
-  EXPECT_EQ(i64_values(*loaded->file.find("step")), std::vector<int64_t>{400});
+  expect_newest_valid(checkpoints, 400);
 }
 
 TEST_F(CheckpointDirectoryTest, EmptyDirectoryHasNothingToLoad) {
@@ -69,7 +72,7 @@ TEST_F(CheckpointDirectoryTest, EmptyDirectoryHasNothingToLoad) {
   EXPECT_FALSE(checkpoints.load_newest_valid().has_value());
 }
 
-TEST_F(CheckpointDirectoryTest, CorruptNewestFallsBackToPrevious) {
+TEST_F(CheckpointDirectoryTest, CorruptNewestFallsBackToPreviousAndSaysWhy) {
   CheckpointDirectory checkpoints(dir_, 3);
   checkpoints.save(1, at_step(1));
   checkpoints.save(2, at_step(2));
@@ -79,10 +82,16 @@ TEST_F(CheckpointDirectoryTest, CorruptNewestFallsBackToPrevious) {
     file.seekp(-1, std::ios::end);
     file.put('\x7f');
   }
-  auto loaded = checkpoints.load_newest_valid();
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->path, dir_ + "/checkpoint-0000000002.safetensors");
-  EXPECT_EQ(i64_values(*loaded->file.find("step")), std::vector<int64_t>{2});
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(8);
+  auto previous_logger = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  expect_newest_valid(checkpoints, 2);
+  spdlog::set_default_logger(previous_logger);
+
+  const std::vector<std::string> lines = sink->last_formatted();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("[warning]"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(newest + ": crc32 mismatch"), std::string::npos) << lines[0];
 }
 
 TEST_F(CheckpointDirectoryTest, AllCorruptLoadsNothing) {
@@ -99,9 +108,7 @@ TEST_F(CheckpointDirectoryTest, IgnoresAndCleansStrayTemporaries) {
   std::ofstream(stray) << "half written";
   std::ofstream(dir_ + "/notes.txt") << "not ours";
 
-  auto loaded = checkpoints.load_newest_valid();
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->path, dir_ + "/checkpoint-0000000001.safetensors");
+  expect_newest_valid(checkpoints, 1);
 
   checkpoints.save(2, at_step(2));
   EXPECT_FALSE(fs::exists(stray));
@@ -110,7 +117,6 @@ TEST_F(CheckpointDirectoryTest, IgnoresAndCleansStrayTemporaries) {
 }
 
 TEST_F(CheckpointDirectoryTest, UncreatableDirectoryIsNamed) {
-  fs::create_directories(root_);
   std::ofstream(root_ / "file") << "x";
   const std::string bad = (root_ / "file" / "ckpt").string();
   try {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <iterator>
 #include <string>
 
+#include "tests/unit/checkpoint/scratch_directory.h"
 #include "tests/unit/checkpoint/tensor_file_builders.h"
 
 namespace kubetrain {
@@ -27,16 +27,7 @@ using testing::i64_values;
 
 class SafetensorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kubetrain_safetensors_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return (scratch_.path() / name).string(); }
 
   static TensorFile sample() {
     TensorFile file;
@@ -75,12 +66,12 @@ class SafetensorsTest : public ::testing::Test {
   }
 
   bool has_temporary_files() const {
-    for (const auto& entry : fs::directory_iterator(dir_))
+    for (const auto& entry : fs::directory_iterator(scratch_.path()))
       if (entry.path().filename().string().find(".tmp.") != std::string::npos) return true;
     return false;
   }
 
-  fs::path dir_;
+  testing::ScratchDirectory scratch_;
 };
 
 TEST_F(SafetensorsTest, RoundTripsTensorsAndMetadata) {
@@ -170,49 +161,39 @@ TEST_F(SafetensorsTest, RefusesHeaderLengthBeyondFile) {
   expect_refused(file, "header length 1099511627776 exceeds");
 }
 
-TEST_F(SafetensorsTest, RefusesBadJson) {
-  const std::string file = path("j.safetensors");
-  write_raw(file, R"({"a": {"dtype": "F32", )", "");
-  expect_refused(file, "header is not valid JSON");
-  write_raw(file, "[1, 2]", "");
-  expect_refused(file, "header must be a JSON object");
-}
+// A header, the size of the zero-filled data section after it, and what the error must say.
+struct RawFileCase {
+  const char* header;
+  size_t data_bytes;
+  const char* fragment;
+};
 
-TEST_F(SafetensorsTest, RefusesOverlappingRanges) {
-  const std::string file = path("o.safetensors");
-  write_raw(file,
-            R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},)"
-            R"( "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
-            std::string(12, '\0'));
-  expect_refused(file, "tensor 'b': data_offsets overlap");
-}
+const RawFileCase kBadHeaders[] = {
+    {R"({"a": {"dtype": "F32", )", 0, "header is not valid JSON"},
+    {"[1, 2]", 0, "header must be a JSON object"},
+    {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},)"
+     R"( "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
+     12, "tensor 'b': data_offsets overlap the previous tensor"},
+    {R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8, "gap in the data section"},
+    {R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 8, "tensors cover only 4"},
+    {R"({"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", 4,
+     "tensor 'a': unsupported dtype \"F16\" (valid: F32, I64)"},
+    {R"({"a": {"dtype": "I64", "shape": [3], "data_offsets": [0, 16]}})", 16,
+     "tensor 'a': shape [3] of \"I64\" does not match data_offsets [0,16]"},
+    {R"({"a": {"dtype": "I64", "shape": [-2], "data_offsets": [0, 16]}})", 16,
+     "shape must hold non-negative integers"},
+    {R"({"a": {"dtype": "I64", "shape": [2], "data_offsets": [16, 0]}})", 16, "end before they begin"},
+    {R"({"a": {"dtype": "I64", "shape": [2]}})", 16, "header entry needs dtype, shape and data_offsets"},
+    {R"({"__metadata__": {"epoch": 3}})", 0, "__metadata__ entry 'epoch' must be a string"},
+};
 
-TEST_F(SafetensorsTest, RefusesGapsAndUncoveredBytes) {
-  const std::string file = path("g.safetensors");
-  write_raw(file, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", std::string(8, '\0'));
-  expect_refused(file, "gap in the data section");
-  write_raw(file, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", std::string(8, '\0'));
-  expect_refused(file, "tensors cover only 4");
-}
-
-TEST_F(SafetensorsTest, RefusesBadDtype) {
-  const std::string file = path("d.safetensors");
-  write_raw(file, R"({"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", std::string(4, '\0'));
-  expect_refused(file, "tensor 'a': unsupported dtype \"F16\" (valid: F32, I64)");
-}
-
-TEST_F(SafetensorsTest, RefusesShapeThatDoesNotMatchRange) {
-  const std::string file = path("s.safetensors");
-  write_raw(file, R"({"a": {"dtype": "I64", "shape": [3], "data_offsets": [0, 16]}})", std::string(16, '\0'));
-  expect_refused(file, "tensor 'a': shape [3] of \"I64\" does not match data_offsets [0,16]");
-  write_raw(file, R"({"a": {"dtype": "I64", "shape": [-2], "data_offsets": [0, 16]}})", std::string(16, '\0'));
-  expect_refused(file, "shape must hold non-negative integers");
-}
-
-TEST_F(SafetensorsTest, RefusesNonStringMetadata) {
-  const std::string file = path("m.safetensors");
-  write_raw(file, R"({"__metadata__": {"epoch": 3}})", "");
-  expect_refused(file, "__metadata__ entry 'epoch' must be a string");
+TEST_F(SafetensorsTest, RefusesBadHeaders) {
+  const std::string file = path("bad.safetensors");
+  for (const RawFileCase& bad : kBadHeaders) {
+    SCOPED_TRACE(bad.header);
+    write_raw(file, bad.header, std::string(bad.data_bytes, '\0'));
+    expect_refused(file, bad.fragment);
+  }
 }
 
 TEST_F(SafetensorsTest, MissingFileNamesIt) { expect_refused(path("none.safetensors"), "cannot open"); }
