@@ -6,14 +6,15 @@
 #   tests/bench/cpu_vs_torch.sh [--model resnet20] [--batch 128] [--image-size 32] [--classes N]
 #                               [--threads 2] [--steps 20] [--warmup 3] [--channels-first]
 #                               [--build build]
-# Build the benchmark first: ninja -C build kubetrain-step-bench
+# Build the benchmark first: ninja -C build kubetrain-step-bench. OMP_WAIT_POLICY is passed on
+# (default here: passive).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 model=resnet20 batch=128 image_size=32 classes="" threads=2 steps=20 warmup=3
 channels_first=false build="$here/../../build"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
     --model) model=$2; shift 2 ;;
@@ -45,6 +46,10 @@ common=(--model "$model" --batch "$batch" --image-size "$image_size" --classes "
 ours_format=() torch_format=(--channels-last)
 if [[ $channels_first == true ]]; then ours_format=(--channels-first) torch_format=(); fi
 
+# Both sides run on libgomp. Its default spin-waiting at barriers collapses throughput (3x here)
+# when other processes share the cores, so the comparison sleeps instead unless told otherwise;
+# on dedicated cores OMP_WAIT_POLICY=active is the faster choice for both.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 ours=$(OMP_NUM_THREADS=$threads "$bench" "${common[@]}" "${ours_format[@]}")
 theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/torch_cpu_train.py" "${common[@]}" \
            --threads "$threads" "${torch_format[@]}")

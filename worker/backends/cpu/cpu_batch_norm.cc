@@ -17,6 +17,8 @@ namespace {
 using dnnl::memory;
 using dnnl::normalization_flags;
 using dnnl::prop_kind;
+constexpr auto kIn = LayoutBridge::Direction::kInput;
+constexpr auto kOut = LayoutBridge::Direction::kOutput;
 
 void validate(const BatchNormSpec& spec) {
   require_fp32(spec.dtype, "batch norm");
@@ -33,14 +35,6 @@ void validate(const BatchNormSpec& spec) {
   }
 }
 
-// The layout the batch-norm primitives work in. oneDNN's jit batch norm reads NHWC and blocked
-// layouts; for plain NCHW it only has a generic implementation, several times slower than two
-// reorders, so channels_first goes through nChw8c.
-memory::desc compute_desc(const BatchNormSpec& spec) {
-  if (spec.format == MemoryFormat::kChannelsLast) return activation_desc(spec.shape, spec.format);
-  return memory::desc(dims_of(spec.shape), memory::data_type::f32, memory::format_tag::nChw8c);
-}
-
 // oneDNN fuses the ReLU into batch norm only when nothing comes between them; with a residual the
 // add and the ReLU run as one binary primitive with a ReLU post-op, and the backward masks dy by
 // y > 0 with an eltwise primitive.
@@ -50,17 +44,13 @@ class CpuBatchNorm final : public BatchNorm {
       : context_(context),
         spec_(spec),
         fused_relu_(spec.relu && !spec.add_residual),
-        x_in_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
-              ScratchSlot::kInput, LayoutBridge::Direction::kInput),
-        dy_in_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
-               ScratchSlot::kSecondInput, LayoutBridge::Direction::kInput),
-        y_out_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
-               ScratchSlot::kOutput, LayoutBridge::Direction::kOutput),
-        dx_out_(context, activation_desc(spec.shape, spec.format), compute_desc(spec),
-                ScratchSlot::kOutput, LayoutBridge::Direction::kOutput),
+        x_in_(activation_bridge(context, spec.shape, spec.format, ScratchSlot::kInput, kIn)),
+        dy_in_(activation_bridge(context, spec.shape, spec.format, ScratchSlot::kSecondInput, kIn)),
+        y_out_(activation_bridge(context, spec.shape, spec.format, ScratchSlot::kOutput, kOut)),
+        dx_out_(activation_bridge(context, spec.shape, spec.format, ScratchSlot::kOutput, kOut)),
         variance_(static_cast<size_t>(spec.shape.c) * sizeof(float)) {
     const memory::desc data = activation_desc(spec.shape, spec.format);
-    const memory::desc compute = compute_desc(spec);
+    const memory::desc compute = jit_activation_desc(spec.shape);
     const memory::desc channel = vector_desc(spec.shape.c);
     const auto flags =
         normalization_flags::use_scale | normalization_flags::use_shift |

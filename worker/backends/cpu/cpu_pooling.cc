@@ -7,11 +7,14 @@
 
 #include "worker/backends/cpu/fp32_only.h"
 #include "worker/backends/cpu/host_buffer.h"
+#include "worker/backends/cpu/layout_bridge.h"
 
 namespace kubetrain {
 namespace {
 
 using dnnl::memory;
+constexpr auto kIn = LayoutBridge::Direction::kInput;
+constexpr auto kOut = LayoutBridge::Direction::kOutput;
 
 void validate(const PoolingSpec& spec) {
   require_fp32(spec.dtype, "pooling");
@@ -39,9 +42,14 @@ void validate(const PoolingSpec& spec) {
 // global average pooling is an average over the whole H x W window.
 class CpuPooling final : public Pooling {
  public:
-  CpuPooling(DnnlContext& context, const PoolingSpec& spec) : context_(context) {
-    const memory::desc src = activation_desc(spec.input, spec.format);
-    const memory::desc dst = activation_desc(spec.output(), spec.format);
+  CpuPooling(DnnlContext& context, const PoolingSpec& spec)
+      : context_(context),
+        x_in_(activation_bridge(context, spec.input, spec.format, ScratchSlot::kInput, kIn)),
+        y_out_(activation_bridge(context, spec.output(), spec.format, ScratchSlot::kOutput, kOut)),
+        dy_in_(activation_bridge(context, spec.output(), spec.format, ScratchSlot::kInput, kIn)),
+        dx_out_(activation_bridge(context, spec.input, spec.format, ScratchSlot::kOutput, kOut)) {
+    const memory::desc src = jit_activation_desc(spec.input);
+    const memory::desc dst = jit_activation_desc(spec.output());
     const bool global = spec.kind == PoolingKind::kGlobalAverage;
     const auto algorithm =
         global ? dnnl::algorithm::pooling_avg_exclude_padding : dnnl::algorithm::pooling_max;
@@ -67,34 +75,31 @@ class CpuPooling final : public Pooling {
       workspace_buffer_.emplace(training.workspace_desc().get_size());
       workspace_ = memory(training.workspace_desc(), engine, workspace_buffer_->data());
     }
-    x_ = context.unbound(src);
-    dx_ = context.unbound(src);
-    y_ = context.unbound(dst);
-    dy_ = context.unbound(dst);
   }
 
   void forward(const void* x, void* y, bool training) override {
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bind(x_, x)}, {DNNL_ARG_DST, bind(y_, y)}};
-    if (!training) {
-      inference_.execute(context_.stream(), args);
-      return;
-    }
-    if (workspace_buffer_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
-    training_.execute(context_.stream(), args);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x_in_.read(x)},
+                                         {DNNL_ARG_DST, y_out_.target(y)}};
+    if (training && workspace_buffer_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
+    (training ? training_ : inference_).execute(context_.stream(), args);
+    y_out_.write_back();
   }
 
   void backward(const void* /*x*/, const void* /*y*/, const void* dy, void* dx) override {
-    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, bind(dy_, dy)},
-                                         {DNNL_ARG_DIFF_SRC, bind(dx_, dx)}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, dy_in_.read(dy)},
+                                         {DNNL_ARG_DIFF_SRC, dx_out_.target(dx)}};
     if (workspace_buffer_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
     backward_.execute(context_.stream(), args);
+    dx_out_.write_back();
   }
 
  private:
   DnnlContext& context_;
   dnnl::pooling_forward training_, inference_;
   dnnl::pooling_backward backward_;
-  memory x_, y_, dx_, dy_, workspace_;
+  // Between the caller's layout and the primitives' (pass-through for channels_last).
+  LayoutBridge x_in_, y_out_, dy_in_, dx_out_;
+  memory workspace_;
   std::optional<HostBuffer> workspace_buffer_;
 };
 

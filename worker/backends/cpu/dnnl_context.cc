@@ -25,6 +25,10 @@ memory::desc activation_desc(const Shape4& shape, MemoryFormat format) {
       format == MemoryFormat::kChannelsLast ? memory::format_tag::nhwc : memory::format_tag::nchw);
 }
 
+memory::desc jit_activation_desc(const Shape4& shape) {
+  return activation_desc(shape, MemoryFormat::kChannelsLast);
+}
+
 memory::desc conv_weight_desc(const Shape4& shape, MemoryFormat format) {
   return memory::desc(
       dims_of(shape), memory::data_type::f32,

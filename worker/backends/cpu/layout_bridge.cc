@@ -38,4 +38,10 @@ void LayoutBridge::write_back() {
   if (reorder_) reorder_->execute(context_.stream(), internal_, user_);
 }
 
+LayoutBridge activation_bridge(DnnlContext& context, const Shape4& shape, MemoryFormat format,
+                               ScratchSlot slot, LayoutBridge::Direction direction) {
+  return LayoutBridge(context, activation_desc(shape, format), jit_activation_desc(shape),
+                      slot, direction);
+}
+
 }  // namespace kubetrain

@@ -34,4 +34,9 @@ class LayoutBridge {
   std::optional<dnnl::reorder> reorder_;
 };
 
+// An activation of `shape` between the caller's layout and jit_activation_desc (a pass-through for
+// channels_last).
+LayoutBridge activation_bridge(DnnlContext& context, const Shape4& shape, MemoryFormat format,
+                               ScratchSlot slot, LayoutBridge::Direction direction);
+
 }  // namespace kubetrain
