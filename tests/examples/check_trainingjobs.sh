@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Every example TrainingJob (examples/trainingjob-*.yaml) must pass the CRD's OpenAPI schema, with
+# defaults applied and unknown fields rejected, and its CEL rules; every manifest in invalid/ must
+# be rejected with the message its "# expect:" line names.
+# Usage: check_trainingjobs.sh REPO_ROOT TOOLS_DIR   (TOOLS_DIR from scripts/install-chart-tools.sh)
+# Exits 77 (skipped) when the tools are not installed.
+set -euo pipefail
+
+repo=$1
+tools=$2
+here="$repo/tests/examples"
+crd="$repo/charts/kubetrain/crds/trainingjobs.kubetrain.dev.yaml"
+node_modules="$tools/npm/node_modules"
+
+if [[ ! -d "$node_modules/@bufbuild/cel" ]] || ! command -v node >/dev/null ||
+  ! /usr/bin/python3 -c "import yaml, jsonschema" 2>/dev/null; then
+  echo "SKIP: python3-yaml, python3-jsonschema or $node_modules/@bufbuild/cel missing (run scripts/install-chart-tools.sh)"
+  exit 77
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+validate() { # OUT_JSON FILE...: schema then CEL rules; messages on stderr
+  local out=$1
+  shift
+  /usr/bin/python3 "$here/validate_custom_resources.py" "$crd" "$@" >"$out" &&
+    node "$here/eval_cel_rules.js" "$node_modules" <"$out"
+}
+
+shopt -s nullglob
+examples=("$repo"/examples/trainingjob-*.yaml)
+if ((${#examples[@]} < 2)); then
+  fail "expected the example TrainingJobs in examples/, found ${#examples[@]}"
+fi
+echo "== example TrainingJobs"
+validate "$work/examples.json" "${examples[@]}" || fail "an example TrainingJob is invalid"
+
+echo "== defaults applied as the API server would"
+/usr/bin/python3 - "$work/examples.json" <<'PY' || fail "defaults"
+import json, sys
+objects = {o["object"]["metadata"]["name"]: o["object"] for o in json.load(open(sys.argv[1]))["objects"]}
+spec = objects["fashion-mnist-cpu"]["spec"]
+expected = {"backoffLimit": 2, "startupDeadlineSeconds": 600, "progressDeadlineSeconds": 1800,
+            "cleanPodPolicy": "Running", "suspend": False, "ttlSecondsAfterFinished": 86400}
+actual = {key: spec["runPolicy"].get(key) for key in expected}
+assert actual == expected, f"fashion-mnist-cpu runPolicy after defaulting: {actual}, expected {expected}"
+print("runPolicy defaults applied:", actual)
+PY
+
+echo "== invalid manifests are rejected with their message"
+for manifest in "$here"/invalid/*.yaml; do
+  expected=$(sed -n 's/^# expect: //p' "$manifest")
+  name=$(basename "$manifest")
+  if [[ -z "$expected" ]]; then
+    fail "$name has no '# expect:' line"
+  elif validate "$work/invalid.json" "$manifest" >/dev/null 2>"$work/errors.txt"; then
+    fail "$name was accepted; expected: $expected"
+  elif ! grep -qF -- "$expected" "$work/errors.txt"; then
+    fail "$name was rejected without '$expected': $(cat "$work/errors.txt")"
+  else
+    echo "rejected $name: $expected"
+  fi
+done
+
+if ((failures)); then
+  echo "$failures TrainingJob check(s) failed" >&2
+  exit 1
+fi
+echo "TrainingJob checks passed"
