@@ -8,26 +8,10 @@
 set -euo pipefail
 
 repo=$1
-tools=$2
-helm="$tools/bin/helm"
-node_modules="$tools/npm/node_modules"
 here="$repo/tests/chart"
 chart="$repo/charts/kubetrain"
 crd="$chart/crds/trainingjobs.kubetrain.dev.yaml"
-
-if [[ ! -x "$helm" || ! -d "$node_modules/kubernetes-models" ]] || ! command -v node >/dev/null ||
-  ! /usr/bin/python3 -c "import yaml" 2>/dev/null; then
-  echo "SKIP: chart tools missing in $tools (run scripts/install-chart-tools.sh)"
-  exit 77
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "$here/check_harness.sh" "$2"
 
 validate_objects() { # FILE...
   /usr/bin/python3 "$here/yaml_to_json.py" "$@" | node "$here/validate_k8s_objects.js" "$node_modules"
@@ -66,6 +50,14 @@ for variant in "${variants[@]}"; do
   /usr/bin/python3 "$here/check_chart_policy.py" "$out" "${policy_args[@]}" || fail "chart policy ($name)"
 done
 
+# The policy checker itself must catch a weakened security context.
+"$helm" template kubetrain "$chart" --namespace kubetrain-system \
+  --set securityContext.readOnlyRootFilesystem=false >"$work/weakened.yaml"
+if /usr/bin/python3 "$here/check_chart_policy.py" "$work/weakened.yaml" \
+  --release-namespace kubetrain-system 2>/dev/null; then
+  fail "check_chart_policy.py accepted a writable root filesystem"
+fi
+
 echo "== CRD"
 validate_objects "$crd" || fail "CRD against the apiextensions.k8s.io/v1 schema"
 /usr/bin/python3 "$here/check_crd.py" "$crd" || fail "CRD structure"
@@ -95,8 +87,4 @@ if "$helm" template kubetrain "$chart" --set replicaCount=2 --set leaderElection
   fail "two replicas without leader election were accepted"
 fi
 
-if ((failures)); then
-  echo "$failures chart check(s) failed" >&2
-  exit 1
-fi
-echo "chart checks passed"
+finish_checks chart

@@ -12,6 +12,7 @@
 - Every printer column's jsonPath names a field of the schema with a matching type.
 Usage: check_crd.py CRD.yaml
 """
+import argparse
 import sys
 
 import yaml
@@ -138,11 +139,11 @@ def schema_at(schema, json_path):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: check_crd.py CRD.yaml", file=sys.stderr)
-        return 2
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        crd = yaml.safe_load(stream)
+    parser = argparse.ArgumentParser(description="Checks a CRD is structural and documented.")
+    parser.add_argument("crd", type=argparse.FileType("r", encoding="utf-8"))
+    args = parser.parse_args()
+    crd = yaml.safe_load(args.crd)
+    name = args.crd.name
     checker = Checker()
     storage_versions = [v["name"] for v in crd["spec"]["versions"] if v.get("storage")]
     if len(storage_versions) != 1:
@@ -167,10 +168,10 @@ def main():
                 checker.error(prefix, f"printer column {column['name']} is {column['type']} but "
                               f"{column['jsonPath']} is {target.get('type')}")
     for message in checker.errors:
-        print(f"{sys.argv[1]}: {message}", file=sys.stderr)
+        print(f"{name}: {message}", file=sys.stderr)
     if checker.errors:
         return 1
-    print(f"{sys.argv[1]}: structural, documented, defaults and printer columns consistent")
+    print(f"{name}: structural, documented, defaults and printer columns consistent")
     return 0
 
 

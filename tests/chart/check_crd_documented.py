@@ -4,6 +4,7 @@ user documentation, so that the documentation cannot fall behind the CRD.
 
 Usage: check_crd_documented.py CRD.yaml DOC.md
 """
+import argparse
 import sys
 
 import yaml
@@ -19,23 +20,22 @@ def field_paths(node, prefix):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: check_crd_documented.py CRD.yaml DOC.md", file=sys.stderr)
-        return 2
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        crd = yaml.safe_load(stream)
-    with open(sys.argv[2], encoding="utf-8") as stream:
-        doc = stream.read()
+    parser = argparse.ArgumentParser(description="Checks the documentation names every CRD field.")
+    parser.add_argument("crd", type=argparse.FileType("r", encoding="utf-8"))
+    parser.add_argument("doc", type=argparse.FileType("r", encoding="utf-8"))
+    args = parser.parse_args()
+    crd = yaml.safe_load(args.crd)
+    doc = args.doc.read()
     missing = []
     for version in crd["spec"]["versions"]:
         schema = version["schema"]["openAPIV3Schema"]
         for section in ("spec", "status"):
             missing += [p for p in field_paths(schema["properties"][section], section) if f"`{p}`" not in doc]
-    for path in missing:
-        print(f"{sys.argv[2]}: CRD field {path} is not documented", file=sys.stderr)
-    if not missing:
-        print(f"{sys.argv[2]}: documents every field of {sys.argv[1]}")
-    return 1 if missing else 0
+    if missing:
+        print(f"{args.doc.name}: these CRD fields are not documented: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"{args.doc.name}: documents every field of {args.crd.name}")
+    return 0
 
 
 if __name__ == "__main__":

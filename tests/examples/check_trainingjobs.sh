@@ -7,24 +7,9 @@
 set -euo pipefail
 
 repo=$1
-tools=$2
 here="$repo/tests/examples"
 crd="$repo/charts/kubetrain/crds/trainingjobs.kubetrain.dev.yaml"
-node_modules="$tools/npm/node_modules"
-
-if [[ ! -d "$node_modules/@bufbuild/cel" ]] || ! command -v node >/dev/null ||
-  ! /usr/bin/python3 -c "import yaml, jsonschema" 2>/dev/null; then
-  echo "SKIP: python3-yaml, python3-jsonschema or $node_modules/@bufbuild/cel missing (run scripts/install-chart-tools.sh)"
-  exit 77
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "$repo/tests/chart/check_harness.sh" "$2"
 
 validate() { # OUT_JSON FILE...: schema then CEL rules; messages on stderr
   local out=$1
@@ -68,8 +53,4 @@ for manifest in "$here"/invalid/*.yaml; do
   fi
 done
 
-if ((failures)); then
-  echo "$failures TrainingJob check(s) failed" >&2
-  exit 1
-fi
-echo "TrainingJob checks passed"
+finish_checks TrainingJob

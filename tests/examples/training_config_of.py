@@ -3,23 +3,22 @@
 
 Usage: training_config_of.py TRAININGJOB.yaml OUT.yaml
 """
+import argparse
 import sys
 
 import yaml
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: training_config_of.py TRAININGJOB.yaml OUT.yaml", file=sys.stderr)
-        return 2
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        job = yaml.safe_load(stream)
-    training = (job.get("spec") or {}).get("training")
+    parser = argparse.ArgumentParser(description="Extracts a TrainingJob's worker config.")
+    parser.add_argument("job", type=argparse.FileType("r", encoding="utf-8"))
+    parser.add_argument("out", type=argparse.FileType("w", encoding="utf-8"))
+    args = parser.parse_args()
+    training = (yaml.safe_load(args.job).get("spec") or {}).get("training")
     if not isinstance(training, dict):
-        print(f"{sys.argv[1]}: spec.training is missing or not a mapping", file=sys.stderr)
+        print(f"{args.job.name}: spec.training is missing or not a mapping", file=sys.stderr)
         return 1
-    with open(sys.argv[2], "w", encoding="utf-8") as out:
-        yaml.safe_dump(training, out, sort_keys=False)
+    yaml.safe_dump(training, args.out, sort_keys=False)
     return 0
 
 
