@@ -73,6 +73,16 @@ for defect in "metadata may only set type" "untyped: has no type" "undocumented:
   grep -q "$defect" "$broken_report" || fail "check_crd.py missed: $defect"
 done
 
+echo "== RBAC decisions of check_rbac_coverage.py"
+# Requests any operator in namespaced mode may make pass; each of the others must be denied.
+namespaced="$work/namespaced.yaml"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$namespaced" "$here/fixtures/requests-allowed.json" \
+  --require create:pods >/dev/null || fail "RBAC coverage denied a request the Role allows"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$namespaced" "$here/fixtures/requests-denied.json" \
+  2>"$work/denied.txt" >/dev/null && fail "RBAC coverage allowed requests the Role denies"
+denied=$(grep -c "denies" "$work/denied.txt" || true)
+((denied == 5)) || fail "RBAC coverage denied $denied of the 5 forbidden requests: $(cat "$work/denied.txt")"
+
 echo "== values.schema.json rejects wrong types"
 for bad in replicaCount=two threads=-1 logFormat=xml metrics.port=http leaderElection.enabled=maybe \
   watchNamespace=Not_A_Namespace image.pullPolicy=Sometimes; do
