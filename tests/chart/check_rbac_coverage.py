@@ -35,6 +35,19 @@ class Request:
         return f"{self.verb} {self.resource} ({group}) {where}" + (f" name {self.name}" if self.name else "")
 
 
+# Non-resource URLs every authenticated client may read (the system:discovery and
+# system:public-info-viewer ClusterRoles): discovery documents under /api and /apis (the fake server
+# logs those without a resource), /openapi, the version and the health endpoints. Anything else
+# needs a grant the chart does not give.
+DISCOVERY_PATHS = {"/version", "/api", "/apis", "/healthz", "/livez", "/readyz"}
+DISCOVERY_PREFIXES = ("/api/", "/apis/", "/openapi/")
+
+
+def is_discovery(path):
+    path = path.split("?")[0].rstrip("/")
+    return path in DISCOVERY_PATHS or path.startswith(DISCOVERY_PREFIXES)
+
+
 def parse_request(entry):
     """Request from one log entry; the object name comes from the path."""
     resource, _, subresource = entry["resource"].partition("/")
@@ -93,8 +106,11 @@ def main():
                         help="VERB:RESOURCE the run must contain, e.g. create:pods")
     args = parser.parse_args()
     grants = operator_grants([o for o in yaml.safe_load_all(args.manifests) if o])
-    requests = sorted({parse_request(entry) for entry in json.load(args.requests)},
+    entries = json.load(args.requests)
+    non_resource = sorted({e["path"] for e in entries if not e.get("resource")})
+    requests = sorted({parse_request(e) for e in entries if e.get("resource")},
                       key=lambda r: (r.resource, r.verb, r.namespace, r.name))
+    forbidden_paths = [path for path in non_resource if not is_discovery(path)]
 
     used = set()
     denied = []
@@ -116,11 +132,16 @@ def main():
                 if (i, verb, resource) not in used:
                     print(f"  unused grant: {verb} {resource} ({scope or 'cluster-wide'}): no request "
                           "of this run needed it")
+    for path in non_resource:
+        print(f"  {'DENIED ' if path in forbidden_paths else 'allowed'} non-resource GET {path}")
     for request in denied:
         print(f"FAIL: the chart's RBAC denies {request.describe()}", file=sys.stderr)
+    for path in forbidden_paths:
+        print(f"FAIL: non-resource URL {path} is not open to every client and the chart grants none",
+              file=sys.stderr)
     for needed in missing:
         print(f"FAIL: the run made no {needed} request, so it exercised too little", file=sys.stderr)
-    return 1 if denied or missing else 0
+    return 1 if denied or missing or forbidden_paths else 0
 
 
 if __name__ == "__main__":
