@@ -10,7 +10,7 @@ Each step waits a bounded time and goes on when the operator does not get there,
 checked is the set of requests made, not the outcome (the operator's own tests check outcomes).
 
 Usage: drive_operator.py --fake-apiserver BIN --operator BIN --manifests RENDERED.yaml
-                         --namespace NS --out REQUESTS.json
+                         --namespace NS --out REQUESTS.json [--step-seconds S]
 """
 import argparse
 import collections
@@ -29,7 +29,6 @@ import yaml
 
 JOBS = "/apis/kubetrain.dev/v1alpha1/namespaces/{ns}/trainingjobs"
 PODS = "/api/v1/namespaces/{ns}/pods"
-STEP_SECONDS = 20
 
 
 class FakeApi:
@@ -89,7 +88,7 @@ def write_kubeconfig(folder, port, namespace):
     return path
 
 
-def wait_for(what, predicate, seconds=STEP_SECONDS):
+def wait_for(what, predicate, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
@@ -149,41 +148,65 @@ def training_job(ns, name, workers, batch, run_policy):
     }
 
 
-def run_workers(api, ns, job, workers):
-    pods = wait_for(f"{workers} worker pods of {job}",
-                    lambda: (p := job_pods(api, ns, job, "worker")) and len(p) >= workers and p)
-    for pod in pods or []:
-        set_running(api, ns, pod)
-    return pods or []
+class Scenario:
+    """The job lives the operator is taken through; each step waits at most `step_seconds`."""
 
+    def __init__(self, api, namespace, step_seconds):
+        self.api = api
+        self.ns = namespace
+        self.step_seconds = step_seconds
+        self.jobs = JOBS.format(ns=namespace)
 
-def scenario(api, ns):
-    jobs = JOBS.format(ns=ns)
-    print("job rbac-succeeds: runs, succeeds, is deleted after its TTL")
-    api.call("POST", jobs, training_job(ns, "rbac-succeeds", 2, 64, {"ttlSecondsAfterFinished": 0}))
-    run_workers(api, ns, "rbac-succeeds", 2)
-    launcher = wait_for("launcher of rbac-succeeds", lambda: job_pods(api, ns, "rbac-succeeds", "launcher"))
-    if launcher:
-        set_running(api, ns, launcher[0])
-        set_terminated(api, ns, launcher[0], 0, "Completed")
-        wait_for("deletion of rbac-succeeds", lambda: api.call("GET", f"{jobs}/rbac-succeeds") is None)
+    def wait(self, what, predicate):
+        return wait_for(what, predicate, self.step_seconds)
 
-    print("job rbac-restarts: a worker is OOMKilled (gang restart), then the job is suspended")
-    api.call("POST", jobs, training_job(ns, "rbac-restarts", 2, 64, {}))
-    pods = run_workers(api, ns, "rbac-restarts", 2)
-    if pods:
-        set_terminated(api, ns, pods[0], 137, "OOMKilled")
-        wait_for("a restart of rbac-restarts", lambda: ((api.call("GET", f"{jobs}/rbac-restarts") or {})
-                                                        .get("status", {}).get("restarts", 0) >= 1))
-        run_workers(api, ns, "rbac-restarts", 2)
-    api.merge_patch(f"{jobs}/rbac-restarts", {"spec": {"runPolicy": {"suspend": True}}})
-    wait_for("the pods of rbac-restarts to go", lambda: not job_pods(api, ns, "rbac-restarts", "worker"))
+    def job(self, name):
+        return self.api.call("GET", f"{self.jobs}/{name}")
 
-    print("job rbac-invalid: globalBatchSize 3 on 2 ranks")
-    api.call("POST", jobs, training_job(ns, "rbac-invalid", 2, 3, {}))
-    wait_for("InvalidSpec on rbac-invalid", lambda: any(
-        c.get("reason") == "InvalidSpec"
-        for c in ((api.call("GET", f"{jobs}/rbac-invalid") or {}).get("status", {}).get("conditions", []))))
+    def pods(self, job, role):
+        return job_pods(self.api, self.ns, job, role)
+
+    def run_workers(self, job, workers):
+        pods = self.wait(f"{workers} worker pods of {job}",
+                         lambda: (p := self.pods(job, "worker")) and len(p) >= workers and p)
+        for pod in pods or []:
+            set_running(self.api, self.ns, pod)
+        return pods or []
+
+    def succeeds(self):
+        print("job rbac-succeeds: runs, succeeds, is deleted after its TTL")
+        self.api.call("POST", self.jobs, training_job(self.ns, "rbac-succeeds", 2, 64,
+                                                      {"ttlSecondsAfterFinished": 0}))
+        self.run_workers("rbac-succeeds", 2)
+        launcher = self.wait("launcher of rbac-succeeds", lambda: self.pods("rbac-succeeds", "launcher"))
+        if launcher:
+            set_running(self.api, self.ns, launcher[0])
+            set_terminated(self.api, self.ns, launcher[0], 0, "Completed")
+            self.wait("deletion of rbac-succeeds", lambda: self.job("rbac-succeeds") is None)
+
+    def restarts_then_suspends(self):
+        print("job rbac-restarts: a worker is OOMKilled (gang restart), then the job is suspended")
+        self.api.call("POST", self.jobs, training_job(self.ns, "rbac-restarts", 2, 64, {}))
+        pods = self.run_workers("rbac-restarts", 2)
+        if pods:
+            set_terminated(self.api, self.ns, pods[0], 137, "OOMKilled")
+            self.wait("a restart of rbac-restarts",
+                      lambda: (self.job("rbac-restarts") or {}).get("status", {}).get("restarts", 0) >= 1)
+            self.run_workers("rbac-restarts", 2)
+        self.api.merge_patch(f"{self.jobs}/rbac-restarts", {"spec": {"runPolicy": {"suspend": True}}})
+        self.wait("the pods of rbac-restarts to go", lambda: not self.pods("rbac-restarts", "worker"))
+
+    def invalid(self):
+        print("job rbac-invalid: globalBatchSize 3 on 2 ranks")
+        self.api.call("POST", self.jobs, training_job(self.ns, "rbac-invalid", 2, 3, {}))
+        self.wait("InvalidSpec on rbac-invalid", lambda: any(
+            c.get("reason") == "InvalidSpec"
+            for c in (self.job("rbac-invalid") or {}).get("status", {}).get("conditions", [])))
+
+    def run(self):
+        self.succeeds()
+        self.restarts_then_suspends()
+        self.invalid()
 
 
 def operator_requests(api):
@@ -206,6 +229,8 @@ def main():
     parser.add_argument("--manifests", required=True)
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--step-seconds", type=float, default=10,
+                        help="how long each step waits for the operator")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -220,7 +245,7 @@ def main():
             print("operator:", " ".join(command))
             log = open(os.path.join(folder, "operator.log"), "w", encoding="utf-8")
             operator = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-            scenario(api, args.namespace)
+            Scenario(api, args.namespace, args.step_seconds).run()
             if operator.poll() is not None:
                 log.close()
                 print(open(os.path.join(folder, "operator.log"), encoding="utf-8").read()[-4000:])
