@@ -3,26 +3,30 @@
 #   kubetrain-entrypoint sshd [SSHD_ARGS...]   worker pods: sshd on port 2222 in the foreground
 #   kubetrain-entrypoint COMMAND [ARGS...]     launcher or local use: runs COMMAND (e.g. mpirun)
 # Both first copy the job's SSH keys from the mounted Secret (KUBETRAIN_SSH_SECRET_DIR, default
-# /etc/kubetrain/ssh: ssh-privatekey, ssh-publickey, optional ssh-host-key) to /tmp/kubetrain-ssh
-# with the owner and modes ssh requires; Secret volumes are owned by root and shared read-only.
+# /etc/kubetrain/ssh: ssh-privatekey, and authorized_keys or ssh-publickey, optionally ssh-host-key)
+# to /run/kubetrain/ssh with the owner and modes ssh requires; Secret volumes are owned by root and
+# shared with a group. The paths are the ones kubetrain-operator uses when it starts sshd and mpirun
+# with its own command lines, so keys prepared either way work with either.
 set -euo pipefail
 
 secret_dir=${KUBETRAIN_SSH_SECRET_DIR:-/etc/kubetrain/ssh}
-run_dir=/tmp/kubetrain-ssh
+run_dir=/run/kubetrain/ssh
 
 prepare_ssh() {
   umask 077
   mkdir -p "$run_dir"
-  install -m 0600 "$secret_dir/ssh-privatekey" "$run_dir/id_key"
-  if [[ -r "$secret_dir/ssh-publickey" ]]; then
+  install -m 0600 "$secret_dir/ssh-privatekey" "$run_dir/id_ed25519"
+  if [[ -r "$secret_dir/authorized_keys" ]]; then
+    install -m 0600 "$secret_dir/authorized_keys" "$run_dir/authorized_keys"
+  elif [[ -r "$secret_dir/ssh-publickey" ]]; then
     install -m 0600 "$secret_dir/ssh-publickey" "$run_dir/authorized_keys"
   else
-    ssh-keygen -y -f "$run_dir/id_key" >"$run_dir/authorized_keys"
+    ssh-keygen -y -f "$run_dir/id_ed25519" >"$run_dir/authorized_keys"
   fi
   if [[ -r "$secret_dir/ssh-host-key" ]]; then
-    install -m 0600 "$secret_dir/ssh-host-key" "$run_dir/host_key"
-  elif [[ ! -f "$run_dir/host_key" ]]; then
-    ssh-keygen -q -t ed25519 -N '' -C "$(hostname)" -f "$run_dir/host_key"
+    install -m 0600 "$secret_dir/ssh-host-key" "$run_dir/host_ed25519"
+  elif [[ ! -f "$run_dir/host_ed25519" ]]; then
+    ssh-keygen -q -t ed25519 -N '' -C "$(hostname)" -f "$run_dir/host_ed25519"
   fi
 }
 

@@ -11,9 +11,9 @@
 #   UID, GID            numeric user and group of kubetrain (default 1000)
 #   FASHION_MNIST       1 installs the dataset-fashion-mnist package at
 #                       /usr/share/datasets/fashion-mnist for the CPU example (default 1)
-# SSH contract with the operator: the job's Secret is mounted at /etc/kubetrain/ssh with the keys
-# ssh-privatekey and ssh-publickey (and optionally ssh-host-key); kubetrain-entrypoint copies them
-# to /tmp/kubetrain-ssh with the modes ssh requires and generates a host key when none is given.
+# SSH: the job's Secret is mounted at /etc/kubetrain/ssh (ssh-privatekey, authorized_keys); the
+# operator starts sshd and mpirun with command lines that copy the key to /run/kubetrain/ssh (an
+# emptyDir) first. Without the operator, the entry point does the same (kubetrain-entrypoint sshd).
 ARG CUDA_VERSION=13.0.1
 ARG UBUNTU_VERSION=24.04
 
@@ -55,10 +55,16 @@ RUN apt-get update \
  && (userdel --remove ubuntu 2>/dev/null || true) \
  && groupadd --gid ${GID} kubetrain \
  && useradd --uid ${UID} --gid ${GID} --create-home --shell /bin/bash kubetrain \
- && mkdir -p /run/sshd /etc/kubetrain/ssh \
- && chmod 0755 /run/sshd
+ && mkdir -p /run/sshd /etc/kubetrain/ssh /run/kubetrain/ssh /home/kubetrain/.ssh \
+ && chmod 0755 /run/sshd \
+ && chown -R ${UID}:${GID} /run/kubetrain /home/kubetrain/.ssh \
+ && chmod 0700 /run/kubetrain/ssh /home/kubetrain/.ssh
 COPY docker/sshd_config /etc/kubetrain/sshd_config
 COPY docker/ssh_config /etc/ssh/ssh_config.d/kubetrain.conf
+# Commands mpirun starts over ssh (orted, prted and the ranks) get neither the image's ENV nor the
+# pod's: sshd reads this file when PermitUserEnvironment allows it, which both the operator's sshd
+# command line and docker/sshd_config do.
+COPY --chown=${UID}:${GID} docker/ssh_environment /home/kubetrain/.ssh/environment
 COPY docker/worker-entrypoint.sh /usr/local/bin/kubetrain-entrypoint
 COPY --from=build /build/bin/kubetrain-worker /usr/local/bin/kubetrain-worker
 USER ${UID}:${GID}
