@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+
+#include "operator/controller/training_job.h"
+
+namespace kubetrain {
+
+// Sets condition `type`, adding it when absent; lastTransitionTime changes only when the status
+// does. Returns true when the status changed (a transition worth an Event).
+bool set_condition(JobStatus& status, const std::string& type, bool value, const std::string& reason,
+                   const std::string& message, TimePoint now);
+
+}  // namespace kubetrain
