@@ -108,7 +108,7 @@ class KubeClient {
                         const DeleteOptions& options = {});
 
   // Streams watch events to `on_event` until the server closes the watch (normal return),
-  // `on_event` returns false, or `stop` is requested (checked at least every 200 ms).
+  // `on_event` returns false, or `stop` is requested (noticed within about a second).
   // Throws ApiError for HTTP errors and for ERROR events (410 Gone when resource_version is too
   // old), code 0 for a broken connection. Watches are not retried here: the Informer resumes them.
   void watch(const ResourceKind& kind, std::string_view ns, const ListOptions& options,
