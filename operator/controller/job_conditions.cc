@@ -18,4 +18,11 @@ bool set_condition(JobStatus& status, const std::string& type, bool value, const
   return true;
 }
 
+std::string job_state(const JobStatus& status) {
+  for (const char* type : {"Failed", "Succeeded", "Suspended", "Restarting", "Stalled", "Running", "Created"}) {
+    if (status.is_true(type)) return type;
+  }
+  return {};
+}
+
 }  // namespace kubetrain

@@ -91,8 +91,7 @@ json build_worker_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_
       {"name", "worker"},
       {"image", spec.image},
       {"command", json::array({"/bin/sh", "-c", sshd_command()})},
-      {"ports", json::array({{{"name", "ssh"}, {"containerPort", kSshPort}},
-                             {{"name", "status"}, {"containerPort", spec.status_port()}}})},
+      {"ports", json::array({{{"name", "ssh"}, {"containerPort", kSshPort}}})},
       {"readinessProbe",
        {{"tcpSocket", {{"port", kSshPort}}}, {"periodSeconds", 2}, {"failureThreshold", 3}}},
       {"resources", spec.resources},
@@ -101,6 +100,9 @@ json build_worker_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_
       {"volumeMounts", append(base_mounts(), tmpl_container.value("volumeMounts", json::array()))},
       {"securityContext", container_security_context()},
   };
+  if (spec.status_port() > 0) {
+    container["ports"].push_back({{"name", "status"}, {"containerPort", spec.status_port()}});
+  }
   json pod_spec = {
       {"hostname", worker_pod_name(job.name, index)},
       {"subdomain", service_name(job.name)},

@@ -45,6 +45,7 @@ class Planner {
       plan_.spec = std::move(spec);
     } catch (const InvalidSpecError& error) {
       invalid_spec(error.what());
+      plan_.status.state = job_state(plan_.status);
       return std::move(plan_);
     }
     const TrainingJobSpec& spec = *plan_.spec;
@@ -57,6 +58,9 @@ class Planner {
     } else {
       active(spec);
     }
+    plan_.status.state = job_state(plan_.status);
+    plan_.status.ready_ranks = std::to_string(plan_.status.workers.ready * spec.slots_per_worker) + "/" +
+                               std::to_string(spec.ranks());
     return std::move(plan_);
   }
 

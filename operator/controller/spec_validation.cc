@@ -24,8 +24,9 @@ void validate_global_batch(const TrainingJobSpec& spec) {
 void validate_status_port(const TrainingJobSpec& spec) {
   const auto it = spec.training.find("statusPort");
   if (it == spec.training.end()) return;
-  if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 65535) {
-    throw InvalidSpecError("spec.training.statusPort must be a port number 1..65535, not " + it->dump());
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 65535) {
+    throw InvalidSpecError("spec.training.statusPort must be a port number 0..65535 (0: no progress), not " +
+                           it->dump());
   }
 }
 

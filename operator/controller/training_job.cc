@@ -135,6 +135,8 @@ ObjectMeta parse_object_meta(const json& object) {
 JobStatus parse_status(const json& status) {
   JobStatus result;
   if (!status.is_object()) return result;
+  result.state = read_string(status, "state");
+  result.ready_ranks = read_string(status, "readyRanks");
   for (const json& condition : status.value("conditions", json::array())) {
     if (condition.is_object()) result.conditions.push_back(parse_condition(condition));
   }
@@ -206,8 +208,10 @@ json status_to_json(const JobStatus& status) {
     if (f.rank) failure["rank"] = *f.rank;
     if (f.exit_code) failure["exitCode"] = *f.exit_code;
   }
-  auto time_or_null = [](const std::string& time) { return time.empty() ? json() : json(time); };
-  return {{"conditions", conditions},
+  auto string_or_null = [](const std::string& time) { return time.empty() ? json() : json(time); };
+  return {{"state", string_or_null(status.state)},
+          {"readyRanks", string_or_null(status.ready_ranks)},
+          {"conditions", conditions},
           {"workers",
            {{"active", status.workers.active},
             {"ready", status.workers.ready},
@@ -215,8 +219,8 @@ json status_to_json(const JobStatus& status) {
             {"failed", status.workers.failed}}},
           {"workerStatuses", workers},
           {"failure", failure},
-          {"startTime", time_or_null(status.start_time)},
-          {"completionTime", time_or_null(status.completion_time)},
+          {"startTime", string_or_null(status.start_time)},
+          {"completionTime", string_or_null(status.completion_time)},
           {"restarts", status.restarts},
           {"observedGeneration", status.observed_generation},
           {"progress", status.progress.value_or(json())},

@@ -89,6 +89,8 @@ struct Failure {
 };
 
 struct JobStatus {
+  std::string state;        // state: the most significant true condition (kubectl get's State)
+  std::string ready_ranks;  // readyRanks: "16/16", ranks on Ready workers out of all ranks
   std::vector<Condition> conditions;
   WorkerCounts workers;
   std::vector<WorkerStatus> worker_statuses;

@@ -141,6 +141,8 @@ TEST(ReconcilePlan, NothingIsCreatedTwiceWhileTheCacheShowsIt) {
 TEST(ReconcilePlan, RunningLauncherSetsRunningAndPollsProgress) {
   const JobStatus status = running_status();
   EXPECT_TRUE(status.is_true("Running"));
+  EXPECT_EQ(status.state, "Running");
+  EXPECT_EQ(status.ready_ranks, "4/4");
   EXPECT_EQ(status.workers.ready, 2);
   ASSERT_EQ(status.worker_statuses.size(), 2u);
   EXPECT_EQ(status.worker_statuses[1].pod, "j-worker-1");
@@ -327,6 +329,7 @@ TEST(ReconcilePlan, InvalidSpecFailsAndCreatesNothing) {
   spec["training"]["globalBatchSize"] = 10;
   const ReconcilePlan plan = plan_reconcile(job_meta(), spec, {}, observed({}, kT0, false));
   EXPECT_TRUE(plan.status.is_true("Failed"));
+  EXPECT_EQ(plan.status.state, "Failed");
   EXPECT_EQ(plan.status.condition("Failed")->reason, "InvalidSpec");
   EXPECT_NE(plan.status.condition("Failed")->message.find("globalBatchSize 10 is not divisible by 4 ranks; use 8 or 12"),
             std::string::npos);
@@ -349,6 +352,7 @@ TEST(ReconcilePlan, ProgressIsCopiedAndStalledRaisedWhenTheStepStops) {
   ASSERT_TRUE(plan.status.progress.has_value());
   EXPECT_EQ((*plan.status.progress)["step"], 50);
   EXPECT_EQ((*plan.status.progress)["totalSteps"], 500);
+  EXPECT_EQ((*plan.status.progress)["percent"], 10);
   EXPECT_FALSE(plan.status.progress->contains("unknownField"));
   EXPECT_EQ((*plan.status.progress)["lastStepTime"], format_rfc3339(kT0 + seconds(10)));
   EXPECT_FALSE(plan.status.is_true("Stalled"));
@@ -361,6 +365,7 @@ TEST(ReconcilePlan, ProgressIsCopiedAndStalledRaisedWhenTheStepStops) {
   plan = plan_reconcile(job_meta(), job_spec(), plan.status, state);
   EXPECT_TRUE(plan.status.is_true("Stalled"));
   EXPECT_EQ(plan.status.condition("Stalled")->reason, "NoProgress");
+  EXPECT_EQ(plan.status.state, "Stalled");
   EXPECT_TRUE(has_event(plan, "Stalled"));
 
   state.progress = json{{"step", 51}};

@@ -66,6 +66,8 @@ TEST(TrainingJobSpec, RejectsBadFieldsByName) {
 
 TEST(JobStatus, RoundTripsThroughJson) {
   JobStatus status;
+  status.state = "Running";
+  status.ready_ranks = "3/4";
   status.conditions.push_back({"Running", "True", "Running", "ok", "2026-11-22T20:06:23Z"});
   status.workers = {4, 3, 0, 1};
   status.worker_statuses.push_back({"j-worker-0", "node-a", "Failed", 0, 137, "OOMKilled"});
