@@ -3,10 +3,9 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <atomic>
 #include <random>
 #include <thread>
-#include <unordered_map>
+#include <mutex>
 
 #include "operator/kube/bearer_token.h"
 #include "operator/kube/token_bucket.h"
@@ -20,29 +19,6 @@ using Clock = std::chrono::steady_clock;
 struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
-
-// The curl handles of one thread, one per client, kept for keep-alive connection reuse and
-// cleaned up when the thread exits.
-struct ThreadHandles {
-  std::unordered_map<std::uint64_t, CURL*> handles;
-  ~ThreadHandles() {
-    for (auto& [id, handle] : handles) curl_easy_cleanup(handle);
-  }
-};
-
-CURL* thread_handle(std::uint64_t client_id) {
-  thread_local ThreadHandles local;
-  auto& handle = local.handles[client_id];
-  if (handle == nullptr) {
-    handle = curl_easy_init();
-    if (handle == nullptr) throw ApiError(0, "", "curl_easy_init failed");
-  } else {
-    curl_easy_reset(handle);  // keeps the connection cache
-  }
-  return handle;
-}
-
-std::atomic<std::uint64_t> next_client_id{1};
 
 struct Transfer {
   std::string body;
@@ -157,8 +133,7 @@ struct KubeClient::Impl {
       : config(std::move(config_in)),
         options(std::move(options_in)),
         limiter(options.qps, options.burst),
-        token(config.token, config.token_file),
-        id(next_client_id++) {
+        token(config.token, config.token_file) {
     static CurlGlobal global;
     while (config.server.ends_with('/')) config.server.pop_back();
     if (config.server.empty()) throw std::invalid_argument("KubeConfig.server is empty");
@@ -166,6 +141,7 @@ struct KubeClient::Impl {
 
   // Sets up the handle for one attempt; returns the header list to free afterwards.
   curl_slist* prepare(CURL* handle, const Request& request, Transfer& transfer, bool watch) {
+    std::string bearer = token.current();  // may throw: before anything is allocated
     std::string url = config.server + request.path;
     curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
     curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
@@ -192,7 +168,7 @@ struct KubeClient::Impl {
     if (!request.body.empty()) {
       headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
     }
-    if (auto bearer = token.current(); !bearer.empty()) {
+    if (!bearer.empty()) {
       headers = curl_slist_append(headers, ("Authorization: Bearer " + bearer).c_str());
     }
     headers = curl_slist_append(headers, "Expect:");
@@ -245,17 +221,24 @@ struct KubeClient::Impl {
   // One attempt: returns the HTTP code (0: no response) and fills `transfer`.
   long attempt(const Request& request, Transfer& transfer, bool watch, std::string& curl_error) {
     limiter.acquire();
-    CURL* handle = thread_handle(id);
+    CURL* handle = borrow_handle();
     auto started = Clock::now();
-    curl_slist* headers = prepare(handle, request, transfer, watch);
-    CURLcode result = curl_easy_perform(handle);
-    curl_slist_free_all(headers);
     long code = 0;
+    CURLcode result = CURLE_OK;
+    try {
+      curl_slist* headers = prepare(handle, request, transfer, watch);
+      result = curl_easy_perform(handle);
+      curl_slist_free_all(headers);
+    } catch (...) {
+      return_handle(handle);
+      throw;
+    }
     if (result == CURLE_OK || transfer.cancelled) {
       curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);
     } else {
       curl_error = curl_easy_strerror(result);
     }
+    return_handle(handle);
     report(request, code, started);
     return code;
   }
@@ -295,11 +278,38 @@ struct KubeClient::Impl {
     }
   }
 
+  // Idle curl handles: each call borrows one, so connections are kept alive and reused across
+  // calls and threads; the handles (and their connections) close with the client.
+  CURL* borrow_handle() {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!idle.empty()) {
+        CURL* handle = idle.back();
+        idle.pop_back();
+        curl_easy_reset(handle);  // keeps the handle's connection cache
+        return handle;
+      }
+    }
+    CURL* handle = curl_easy_init();
+    if (handle == nullptr) throw ApiError(0, "", "curl_easy_init failed");
+    return handle;
+  }
+
+  void return_handle(CURL* handle) {
+    std::lock_guard lock(pool_mutex);
+    idle.push_back(handle);
+  }
+
+  ~Impl() {
+    for (CURL* handle : idle) curl_easy_cleanup(handle);
+  }
+
   KubeConfig config;
   ClientOptions options;
   TokenBucket limiter;
   BearerToken token;
-  const std::uint64_t id;
+  std::mutex pool_mutex;
+  std::vector<CURL*> idle;
 };
 
 KubeClient::KubeClient(KubeConfig config, ClientOptions options)

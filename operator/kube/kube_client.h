@@ -68,7 +68,8 @@ struct DeleteOptions {
 };
 
 // A Kubernetes REST client for any ResourceKind, on libcurl with JSON in and out.
-// Thread-safe: every thread reuses its own curl handle (keep-alive connections), and all threads
+// Thread-safe: calls borrow curl handles from a pool (keep-alive connections reused across calls
+// and threads, closed with the client), and all threads
 // share the rate limiter. Every failure is an ApiError (code 0 when no response arrived).
 class KubeClient {
  public:

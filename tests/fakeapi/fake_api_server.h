@@ -16,6 +16,7 @@ struct FaultConfig {
   std::vector<int> codes = {500};  // picked at random; 429 answers carry Retry-After: 1
   int drop_watch_every = 0;        // end each watch after this many events (0: never)
   int latency_ms = 0;              // added before answering every request
+  int retry_after_seconds = 1;     // the Retry-After of injected 429 answers
 
   static FaultConfig from_json(const nlohmann::json& config);  // the /fake/faults body
   nlohmann::json to_json() const;
