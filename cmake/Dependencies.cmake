@@ -10,11 +10,17 @@ find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(dnnl REQUIRED)
 
-# cpp-httplib is header-only and ships no CMake package in Debian 12.
+# Debian 12's cpp-httplib is a compiled library (no CMake package) built with OpenSSL, zlib and
+# Brotli support; every translation unit that includes httplib.h must see the same macros, or the
+# classes' layouts differ from the library's.
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
 add_library(httplib INTERFACE)
 target_include_directories(httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
-target_link_libraries(httplib INTERFACE Threads::Threads)
+target_compile_definitions(httplib INTERFACE
+  CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT CPPHTTPLIB_BROTLI_SUPPORT)
+target_link_libraries(httplib INTERFACE ${HTTPLIB_LIBRARY} OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB
+                      Threads::Threads)
 
 if(KUBETRAIN_MPI)
   find_package(MPI REQUIRED COMPONENTS CXX)

@@ -1,20 +1,23 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <string>
 
+#include <sys/stat.h>
+
 namespace kubetrain {
 
-// The bearer token of a client: a fixed string, or a file re-read whenever its modification time
-// or size changes (bound service-account tokens are rotated by the kubelet, which swaps the
-// file). Thread-safe.
+// The bearer token of a client: a fixed string, or a file re-read whenever it is replaced or
+// changes (inode, size or modification time; bound service-account tokens are rotated by the
+// kubelet, which swaps the file) and at least once a minute, as client-go does. Thread-safe.
 class BearerToken {
  public:
   BearerToken(std::string token, std::string token_file);
 
   // The current token; empty when there is none. Throws std::runtime_error when the token file
-  // cannot be read.
+  // cannot be read and no token was read before.
   std::string current();
 
  private:
@@ -22,8 +25,8 @@ class BearerToken {
   const std::filesystem::path file_;
   std::mutex mutex_;
   std::string cached_;
-  std::filesystem::file_time_type cached_mtime_{};
-  std::uintmax_t cached_size_ = static_cast<std::uintmax_t>(-1);
+  struct stat cached_stat_ {};
+  std::chrono::steady_clock::time_point read_at_{};
 };
 
 }  // namespace kubetrain

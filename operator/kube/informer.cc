@@ -1,5 +1,6 @@
 #include "operator/kube/informer.h"
 
+#include <algorithm>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -71,6 +72,41 @@ std::vector<ObjectPtr> Informer::list(std::string_view ns, const LabelSelector& 
   for (const auto& [key, object] : cache_) {
     if (!ns.empty() && (*object)["metadata"].value("namespace", "") != ns) continue;
     if (!selector.empty() && !selector.matches_object(*object)) continue;
+    result.push_back(object);
+  }
+  return result;
+}
+
+void Informer::index_object(const std::string& key, const ObjectPtr& object, bool add) {
+  if (options_.index_labels.empty() || !object) return;
+  const auto& metadata = (*object)["metadata"];
+  if (!metadata.contains("labels") || !metadata["labels"].is_object()) return;
+  const auto& labels = metadata["labels"];
+  for (const auto& label : options_.index_labels) {
+    auto it = labels.find(label);
+    if (it == labels.end() || !it->is_string()) continue;
+    auto index_key = label + "=" + it->get<std::string>();
+    if (add) {
+      label_index_[index_key].insert(key);
+    } else if (auto entry = label_index_.find(index_key); entry != label_index_.end()) {
+      entry->second.erase(key);
+      if (entry->second.empty()) label_index_.erase(entry);
+    }
+  }
+}
+
+std::vector<ObjectPtr> Informer::list_by_label(std::string_view ns, const std::string& key,
+                                               const std::string& value) const {
+  bool indexed = std::find(options_.index_labels.begin(), options_.index_labels.end(), key) !=
+                 options_.index_labels.end();
+  if (!indexed) return list(ns, LabelSelector::from_map({{key, value}}));
+  std::vector<ObjectPtr> result;
+  std::lock_guard lock(mutex_);
+  auto entry = label_index_.find(key + "=" + value);
+  if (entry == label_index_.end()) return result;
+  for (const auto& cache_key : entry->second) {
+    const auto& object = cache_.at(cache_key);
+    if (!ns.empty() && (*object)["metadata"].value("namespace", "") != ns) continue;
     result.push_back(object);
   }
   return result;
@@ -166,6 +202,8 @@ void Informer::relist(std::stop_token stop) {
       if (!fresh.contains(key)) deleted.push_back(object);
     }
     cache_ = std::move(fresh);
+    label_index_.clear();
+    for (const auto& [key, object] : cache_) index_object(key, object, true);
     resource_version_ = listed.resource_version;
     ++stats_.lists;
   }
@@ -225,11 +263,15 @@ void Informer::apply(const std::string& type, json object) {
     if (!version.empty()) resource_version_ = version;
     ++stats_.events;
     auto it = cache_.find(key);
-    if (it != cache_.end()) previous = it->second;
+    if (it != cache_.end()) {
+      previous = it->second;
+      index_object(key, previous, false);
+    }
     if (type == "DELETED") {
       cache_.erase(key);
     } else {
       cache_[key] = fresh;
+      index_object(key, fresh, true);
     }
   }
   for (const auto& handlers : handlers_) {

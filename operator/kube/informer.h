@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +35,9 @@ struct InformerOptions {
   // Reconnect backoff after errors: exponential from initial to max, with full jitter.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};
+  // Label keys to index (e.g. "kubetrain.dev/job-name"): list_by_label() on them costs the
+  // size of the answer instead of a scan of the whole cache.
+  std::vector<std::string> index_labels;
 };
 
 // Handlers run on the informer's own thread, one event at a time, after the cache was updated.
@@ -86,6 +89,10 @@ class Informer {
   ObjectPtr get_by_key(const std::string& key) const;
   // Cached objects in `ns` (all when empty) that match `selector`.
   std::vector<ObjectPtr> list(std::string_view ns = {}, const LabelSelector& selector = {}) const;
+  // Cached objects in `ns` (all when empty) whose label `key` equals `value`. Uses the index
+  // when `key` is one of options.index_labels, a scan otherwise.
+  std::vector<ObjectPtr> list_by_label(std::string_view ns, const std::string& key,
+                                       const std::string& value) const;
   std::size_t size() const;
   // The resourceVersion the next watch would resume from.
   std::string last_resource_version() const;
@@ -101,6 +108,8 @@ class Informer {
   void watch_once(std::stop_token stop);
   void apply(const std::string& type, nlohmann::json object);
   void sleep_for(std::chrono::milliseconds delay, std::stop_token stop);
+  // Keeps label_index_ in step with cache_ (called with mutex_ held).
+  void index_object(const std::string& key, const ObjectPtr& object, bool add);
 
   KubeClient& client_;
   const ResourceKind kind_;
@@ -110,6 +119,8 @@ class Informer {
   mutable std::mutex mutex_;
   mutable std::condition_variable synced_cv_;
   std::unordered_map<std::string, ObjectPtr> cache_;
+  // "<label key>=<value>" -> cache keys, for the options' index_labels.
+  std::unordered_map<std::string, std::unordered_set<std::string>> label_index_;
   std::string resource_version_;
   bool synced_ = false;
   InformerStats stats_;

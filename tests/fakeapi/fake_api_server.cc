@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <stdexcept>
@@ -74,10 +75,12 @@ FaultConfig FaultConfig::from_json(const json& config) {
       faults.latency_ms = value.get<int>();
     } else if (key == "retryAfterSeconds") {
       faults.retry_after_seconds = value.get<int>();
+    } else if (key == "verbs") {
+      faults.verbs = value.get<std::vector<std::string>>();
     } else {
       throw std::invalid_argument("faults: unknown key '" + key +
                                   "' (errorRate, codes, dropWatchEvery, latencyMs, "
-                                  "retryAfterSeconds)");
+                                  "retryAfterSeconds, verbs)");
     }
   }
   return faults;
@@ -88,7 +91,8 @@ json FaultConfig::to_json() const {
           {"codes", codes},
           {"dropWatchEvery", drop_watch_every},
           {"latencyMs", latency_ms},
-          {"retryAfterSeconds", retry_after_seconds}};
+          {"retryAfterSeconds", retry_after_seconds},
+          {"verbs", verbs}};
 }
 
 struct FakeApiServer::Impl {
@@ -191,12 +195,16 @@ struct FakeApiServer::Impl {
   }
 
   // Applies latency and maybe answers with an injected error; returns whether it did.
-  bool inject_fault(httplib::Response& res) {
+  bool inject_fault(const std::string& verb, httplib::Response& res) {
     FaultConfig config = current_faults();
     if (config.latency_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(config.latency_ms));
     }
     if (config.error_rate <= 0) return false;
+    if (!config.verbs.empty() &&
+        std::find(config.verbs.begin(), config.verbs.end(), verb) == config.verbs.end()) {
+      return false;
+    }
     thread_local std::mt19937 random(std::random_device{}());
     if (std::uniform_real_distribution<double>(0, 1)(random) >= config.error_rate) return false;
     int code = config.codes[std::uniform_int_distribution<std::size_t>(
@@ -233,7 +241,7 @@ struct FakeApiServer::Impl {
       return;
     }
     std::string verb = verb_of(method, *path, req);
-    if (inject_fault(res)) {
+    if (inject_fault(verb, res)) {
       log_request(verb, req.path, &*path, res.status);
       return;
     }
@@ -333,7 +341,6 @@ struct FakeApiServer::Impl {
     auto now = Clock::now();
     state->deadline = now + std::chrono::seconds(timeout);
     state->last_bookmark = now;
-    state->drop_every = current_faults().drop_watch_every;
     res.set_chunked_content_provider(kJson, [this, state](std::size_t, httplib::DataSink& sink) {
       return stream_watch(*state, sink);
     });
@@ -342,6 +349,7 @@ struct FakeApiServer::Impl {
   // Writes the next batch of a watch; false closes the connection.
   bool stream_watch(WatchState& state, httplib::DataSink& sink) {
     if (stopping) return false;
+    state.drop_every = current_faults().drop_watch_every;  // faults may change mid-watch
     std::string out;
     auto finish = [&] {
       if (!out.empty() && !sink.write(out.data(), out.size())) return false;

@@ -17,6 +17,7 @@ struct FaultConfig {
   int drop_watch_every = 0;        // end each watch after this many events (0: never)
   int latency_ms = 0;              // added before answering every request
   int retry_after_seconds = 1;     // the Retry-After of injected 429 answers
+  std::vector<std::string> verbs;  // inject errors only into these verbs (empty: all)
 
   static FaultConfig from_json(const nlohmann::json& config);  // the /fake/faults body
   nlohmann::json to_json() const;

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   app.add_option("--latency-ms", options.faults.latency_ms, "Latency added to every request");
   app.add_option("--retry-after-seconds", options.faults.retry_after_seconds,
                  "Retry-After of injected 429 answers");
+  app.add_option("--error-verbs", options.faults.verbs,
+                 "Inject errors only into these verbs (get, list, watch, create, update, patch, "
+                 "delete)")
+      ->delimiter(',');
   bool no_log = false;
   app.add_flag("--no-request-log", no_log, "Do not keep the log served at /fake/requests");
   CLI11_PARSE(app, argc, argv);

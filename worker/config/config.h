@@ -100,7 +100,12 @@ class ConfigError : public std::runtime_error {
 // YAML tree before validation; their values are parsed as YAML scalars or flow collections.
 WorkerConfig parse_config(const std::string& yaml_text,
                           const std::vector<std::string>& overrides = {});
-// Reads the file, then parse_config; a missing or unreadable file is a ConfigError naming it.
+// Reads the file, then parse_config; a missing or unreadable file is a ConfigError naming it, and
+// YAML syntax errors name the file instead of "config".
 WorkerConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The effective config as YAML in the schema's keys (for the startup log and --validate). It parses
+// back to the same WorkerConfig; keys the other settings make invalid are left out.
+std::string to_yaml(const WorkerConfig& config);
 
 }  // namespace kubetrain

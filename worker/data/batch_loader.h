@@ -34,9 +34,11 @@ Normalization normalization_for(const std::string& dataset, int channels);
 // Turns a list of per-step index lists into batches on `threads` worker threads, keeping up to
 // `prefetch` batches ready ahead of the consumer. Each example is resized (or center-padded) to the
 // layout's H x W, grey is widened to the layout's channels, then (when augment is on) padded by 4
-// and randomly cropped and horizontally flipped with a per-(seed, step, slot) random stream, so the
-// batches do not depend on thread timing. Index lists shorter than N are padded and `valid` says
-// how many are real.
+// and randomly cropped (or, for data sets that crop themselves, random-resized-cropped) and
+// horizontally flipped with a per-(seed, pass, step, slot) random stream, so the batches do not
+// depend on thread timing. Each batch is split across all threads. Index lists shorter than N are
+// padded (zero images, label 0) and `valid` says how many are real. At most `prefetch` batches
+// are held or being filled at once.
 class BatchLoader {
  public:
   BatchLoader(const Dataset& dataset, BatchLayout layout, Normalization normalization,
@@ -45,11 +47,17 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  // Queues a pass over `steps` (one index list per batch); batches come out in this order.
-  void start(std::vector<std::vector<int64_t>> steps);
+  // Queues a pass over `steps` (one index list per batch); batches come out in this order. A pass
+  // still running is abandoned. `pass_key` joins (seed, step, slot) in the random stream: the
+  // trainer passes the epoch, so epochs augment differently and a resumed run repeats itself.
+  void start(std::vector<std::vector<int64_t>> steps, uint64_t pass_key = 0);
   // The next batch of the current pass, or nullopt when it is exhausted. Rethrows a DataError
   // raised on a loader thread.
   std::optional<HostBatch> next();
+  // Optionally hands a batch from next() back once consumed: later batches reuse its buffers
+  // instead of fresh memory (at ImageNet sizes a batch is tens of MB, and faulting fresh pages in
+  // costs about as much as decoding).
+  void recycle(HostBatch batch);
 
  private:
   struct Impl;

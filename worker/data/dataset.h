@@ -11,6 +11,7 @@
 #include <string>
 
 #include "worker/config/config.h"
+#include "worker/data/example_random.h"
 
 namespace kubetrain {
 
@@ -38,6 +39,15 @@ class Dataset {
   // Writes example `index`'s pixels (image_shape().bytes() of HWC uint8) and returns its label.
   // Thread-safe: loader threads call it concurrently.
   virtual int32_t read(int64_t index, std::span<uint8_t> pixels) const = 0;
+
+  // Whether training augmentation crops inside the data set (imagefolder: a random-resized crop
+  // of the full-resolution JPEG, then scaled to image_shape()) rather than in the loader (small
+  // fixed-size images: pad 4 + random crop). The loader flips either way.
+  virtual bool crops_for_training() const { return false; }
+  // Like read(), but a random training crop drawn from `random`; only called when
+  // crops_for_training(). Thread-safe like read().
+  virtual int32_t read_training_crop(int64_t index, std::span<uint8_t> pixels,
+                                     ExampleRandom& random) const;
 };
 
 struct DatasetPair {
@@ -46,7 +56,9 @@ struct DatasetPair {
 };
 
 // Opens the training and validation sets that `config` names (not for "synthetic"), honouring
-// trainExamples/validationExamples. Throws DataError.
+// trainExamples/validationExamples. imagefolder examples come out at imageSize x imageSize
+// (evaluation: the central 224/256 of the shorter side; training: see crops_for_training()); the
+// others at their native size, which the loader fits to the model's input. Throws DataError.
 DatasetPair open_datasets(const DataConfig& config);
 
 }  // namespace kubetrain

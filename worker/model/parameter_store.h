@@ -27,8 +27,13 @@ struct TensorInfo {
 // weights (when precision is not fp32), and the BatchNorm running statistics ("buffers").
 class ParameterStore {
  public:
+  // `parameters` and `buffers` must each tile their flat buffer in order, from offset 0 without
+  // gaps (std::invalid_argument otherwise). Everything is allocated zeroed on `backend`.
   ParameterStore(Backend& backend, std::vector<TensorInfo> parameters,
                  std::vector<TensorInfo> buffers, DataType compute_type);
+
+  // The backend that owns the buffers (to download or upload them).
+  Backend& backend() const { return backend_; }
 
   const std::vector<TensorInfo>& parameters() const { return parameters_; }
   const std::vector<TensorInfo>& buffers() const { return buffers_; }
