@@ -329,10 +329,10 @@ TEST(OperatorLeaderElection, OnlyTheLeaderActsAndTheStandbyTakesOver) {
                          seconds(10)));
   OperatorProcess b(cluster.kubeconfig(), election);
   auto is_leader = [](const OperatorProcess& process) {
-    return process.http_get("/metrics").find("kubetrain_is_leader 1") != std::string::npos;
+    return process.http_get("/metrics").find("\nkubetrain_is_leader 1\n") != std::string::npos;
   };
   ASSERT_TRUE(wait_until([&] { return is_leader(*a); }, seconds(10)));
-  EXPECT_FALSE(is_leader(b));
+  EXPECT_FALSE(is_leader(b)) << "A:\n" << a->log() << "B:\n" << b.log();
   EXPECT_EQ(b.http_get("/readyz"), "ok\n");  // a standby is ready
 
   cluster.create_job("elect", "first", job_spec(1));
