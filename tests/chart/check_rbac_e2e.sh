@@ -28,7 +28,7 @@ for mode in all-namespaces namespaced; do
   "$helm" template kubetrain "$chart" --namespace "$release_namespace" "${set_args[@]}" >"$manifests"
   if ! /usr/bin/python3 "$here/drive_operator.py" --fake-apiserver "$fake_apiserver" \
     --operator "$operator" --manifests "$manifests" --namespace "$job_namespace" \
-    --out "$work/$mode-requests.json"; then
+    --out "$work/$mode-requests.json" --step-seconds 20; then
     fail "operator run ($mode)"
     continue
   fi

@@ -166,9 +166,15 @@ class Scenario:
     def pods(self, job, role):
         return job_pods(self.api, self.ns, job, role)
 
-    def run_workers(self, job, workers):
-        pods = self.wait(f"{workers} worker pods of {job}",
-                         lambda: (p := self.pods(job, "worker")) and len(p) >= workers and p)
+    def run_workers(self, job, workers, attempt=0):
+        """Marks the job's worker pods of gang attempt `attempt` (status.restarts when the operator
+        created them; its kubetrain.dev/attempt label) Running and Ready."""
+        def current():
+            pods = [p for p in self.pods(job, "worker")
+                    if p["metadata"].get("labels", {}).get("kubetrain.dev/attempt", "0") == str(attempt)
+                    and "deletionTimestamp" not in p["metadata"]]
+            return len(pods) >= workers and pods
+        pods = self.wait(f"{workers} worker pods of {job} (attempt {attempt})", current)
         for pod in pods or []:
             set_running(self.api, self.ns, pod)
         return pods or []
@@ -192,7 +198,7 @@ class Scenario:
             set_terminated(self.api, self.ns, pods[0], 137, "OOMKilled")
             self.wait("a restart of rbac-restarts",
                       lambda: (self.job("rbac-restarts") or {}).get("status", {}).get("restarts", 0) >= 1)
-            self.run_workers("rbac-restarts", 2)
+            self.run_workers("rbac-restarts", 2, attempt=1)
         self.api.merge_patch(f"{self.jobs}/rbac-restarts", {"spec": {"runPolicy": {"suspend": True}}})
         self.wait("the pods of rbac-restarts to go", lambda: not self.pods("rbac-restarts", "worker"))
 
