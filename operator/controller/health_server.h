@@ -1,0 +1,40 @@
+#pragma once
+
+// Serves /metrics (Prometheus text), /healthz and /readyz on --metrics-addr.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace kubetrain {
+
+class HealthServer {
+ public:
+  // `address` is HOST:PORT (":8080" binds every interface; port 0 picks a free one).
+  HealthServer(std::string address, std::function<std::string()> metrics, std::function<bool()> ready);
+  ~HealthServer();  // stops
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+
+  // Binds and serves on a background thread; returns the bound port. Throws std::runtime_error
+  // naming the address when it cannot bind.
+  int start();
+  void stop();
+
+ private:
+  std::string host_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+// Splits "HOST:PORT" (host may be empty or a bracketed IPv6 address); throws
+// std::invalid_argument naming the flag value otherwise.
+std::pair<std::string, int> parse_listen_address(const std::string& address);
+
+}  // namespace kubetrain

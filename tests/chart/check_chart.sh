@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Lints and renders charts/kubetrain, validates every rendered manifest and the CRD against the
+# Kubernetes OpenAPI schemas offline, checks the CRD is structural and documented (in its schema
+# and in docs/install.md), checks the chart's security and RBAC policy, and checks that
+# values.schema.json rejects wrong types.
+# Usage: check_chart.sh REPO_ROOT TOOLS_DIR   (TOOLS_DIR from scripts/install-chart-tools.sh)
+# Exits 77 (skipped) when the tools are not installed.
+set -euo pipefail
+
+repo=$1
+here="$repo/tests/chart"
+chart="$repo/charts/kubetrain"
+crd="$chart/crds/trainingjobs.kubetrain.dev.yaml"
+source "$here/check_harness.sh" "$2"
+
+validate_objects() { # FILE...
+  /usr/bin/python3 "$here/yaml_to_json.py" "$@" | node "$here/validate_k8s_objects.js" "$node_modules"
+}
+
+echo "== helm lint"
+"$helm" lint --strict "$chart" || fail "helm lint"
+"$helm" lint --strict "$chart" --namespace kubetrain-system --set watchNamespace=team-a \
+  --set replicaCount=2 || fail "helm lint (namespaced, 2 replicas)"
+
+# name | release namespace | watch namespace | replicas | service monitor
+variants=(
+  "default|kubetrain-system||1|"
+  "namespaced|kubetrain-system|team-a|1|"
+  "ha-monitored|ops|ml-jobs|3|yes"
+)
+for variant in "${variants[@]}"; do
+  IFS='|' read -r name namespace watch replicas monitor <<<"$variant"
+  echo "== helm template ($name)"
+  out="$work/$name.yaml"
+  set_args=(--set "replicaCount=$replicas")
+  policy_args=(--release-namespace "$namespace" --replicas "$replicas")
+  if [[ -n "$watch" ]]; then
+    set_args+=(--set "watchNamespace=$watch")
+    policy_args+=(--watch-namespace "$watch")
+  fi
+  if [[ -n "$monitor" ]]; then
+    set_args+=(--set metrics.serviceMonitor.enabled=true)
+    policy_args+=(--service-monitor)
+  fi
+  if ! "$helm" template kubetrain "$chart" --namespace "$namespace" "${set_args[@]}" >"$out"; then
+    fail "helm template ($name)"
+    continue
+  fi
+  validate_objects "$out" || fail "schema validation ($name)"
+  /usr/bin/python3 "$here/check_chart_policy.py" "$out" "${policy_args[@]}" || fail "chart policy ($name)"
+done
+
+# The policy checker itself must catch a weakened security context.
+"$helm" template kubetrain "$chart" --namespace kubetrain-system \
+  --set securityContext.readOnlyRootFilesystem=false >"$work/weakened.yaml"
+if /usr/bin/python3 "$here/check_chart_policy.py" "$work/weakened.yaml" \
+  --release-namespace kubetrain-system 2>/dev/null; then
+  fail "check_chart_policy.py accepted a writable root filesystem"
+fi
+
+echo "== CRD"
+validate_objects "$crd" || fail "CRD against the apiextensions.k8s.io/v1 schema"
+/usr/bin/python3 "$here/check_crd.py" "$crd" || fail "CRD structure"
+/usr/bin/python3 "$here/check_crd_documented.py" "$crd" "$repo/docs/install.md" || fail "CRD documentation"
+# The checker itself must find each defect planted in the fixture.
+broken_report="$work/broken-crd.txt"
+if /usr/bin/python3 "$here/check_crd.py" "$here/fixtures/broken-crd.yaml" 2>"$broken_report"; then
+  fail "check_crd.py accepted fixtures/broken-crd.yaml"
+fi
+for defect in "metadata may only set type" "untyped: has no type" "undocumented: has no description" \
+  "default 'three' is not of type integer" "both properties and additionalProperties" \
+  "type is not allowed inside a junctor" "printer column Missing"; do
+  grep -q "$defect" "$broken_report" || fail "check_crd.py missed: $defect"
+done
+
+echo "== RBAC decisions of check_rbac_coverage.py"
+# Requests any operator in namespaced mode may make pass; each of the others must be denied.
+namespaced="$work/namespaced.yaml"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$namespaced" "$here/fixtures/requests-allowed.json" \
+  --require create:pods >/dev/null || fail "RBAC coverage denied a request the Role allows"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$namespaced" "$here/fixtures/requests-denied.json" \
+  2>"$work/denied.txt" >/dev/null && fail "RBAC coverage allowed requests the Role denies"
+denied=$(grep -c "denies" "$work/denied.txt" || true)
+((denied == 5)) || fail "RBAC coverage denied $denied of the 5 forbidden requests: $(cat "$work/denied.txt")"
+
+echo "== values.schema.json rejects wrong types"
+for bad in replicaCount=two threads=-1 logFormat=xml metrics.port=http leaderElection.enabled=maybe \
+  watchNamespace=Not_A_Namespace image.pullPolicy=Sometimes; do
+  if "$helm" template kubetrain "$chart" --set "$bad" >/dev/null 2>"$work/err.txt"; then
+    fail "values.schema.json accepted --set $bad"
+  else
+    echo "rejected --set $bad: $(grep -m1 -o "at '.*" "$work/err.txt" || head -1 "$work/err.txt")"
+  fi
+done
+if "$helm" template kubetrain "$chart" --set replicaCount=2 --set leaderElection.enabled=false \
+  >/dev/null 2>&1; then
+  fail "two replicas without leader election were accepted"
+fi
+
+finish_checks chart

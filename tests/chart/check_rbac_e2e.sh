@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The chart's RBAC must allow every API request kubetrain-operator makes: the operator runs, with
+# the flags the chart renders, against the fake API server through a job's life (drive_operator.py),
+# and check_rbac_coverage.py compares the requests it made with the rendered roles. Twice: watching
+# all namespaces (ClusterRole) and with watchNamespace set (Role in that namespace).
+# Usage: check_rbac_e2e.sh REPO_ROOT TOOLS_DIR FAKE_APISERVER_BINARY OPERATOR_BINARY
+# Exits 77 (skipped) when the tools or either binary are missing.
+set -euo pipefail
+
+repo=$1
+here="$repo/tests/chart"
+chart="$repo/charts/kubetrain"
+fake_apiserver=$3
+operator=$4
+if [[ ! -x "$fake_apiserver" || ! -x "$operator" ]]; then
+  echo "SKIP: $fake_apiserver or $operator is not built"
+  exit 77
+fi
+source "$here/check_harness.sh" "$2"
+
+release_namespace=kubetrain-system
+job_namespace=team-a
+for mode in all-namespaces namespaced; do
+  echo "== operator watching $mode"
+  manifests="$work/$mode.yaml"
+  set_args=()
+  [[ $mode == namespaced ]] && set_args=(--set "watchNamespace=$job_namespace")
+  "$helm" template kubetrain "$chart" --namespace "$release_namespace" "${set_args[@]}" >"$manifests"
+  if ! /usr/bin/python3 "$here/drive_operator.py" --fake-apiserver "$fake_apiserver" \
+    --operator "$operator" --manifests "$manifests" --namespace "$job_namespace" \
+    --out "$work/$mode-requests.json" --step-seconds 20; then
+    fail "operator run ($mode)"
+    continue
+  fi
+  /usr/bin/python3 "$here/check_rbac_coverage.py" "$manifests" "$work/$mode-requests.json" \
+    --require create:pods --require list:trainingjobs || fail "RBAC coverage ($mode)"
+done
+
+finish_checks "RBAC coverage"
