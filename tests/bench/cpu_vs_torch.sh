@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Training throughput of kubetrain's CPU backend next to PyTorch's (Debian's torch, /usr/bin/python3)
-# for the same model, batch, image size, memory format and thread count; prints both JSON lines
-# and the ratio kubetrain / PyTorch.
+# Training throughput of kubetrain-worker --benchmark on the CPU (synthetic data, one rank) next to
+# PyTorch's (Debian's torch, /usr/bin/python3) for the same model, batch, image size, memory format
+# and thread count; prints both figures and the ratio kubetrain / PyTorch.
 #
 #   tests/bench/cpu_vs_torch.sh [--model resnet20] [--batch 128] [--image-size 32] [--classes N]
 #                               [--threads 2] [--steps 20] [--warmup 3] [--channels-first]
 #                               [--build build]
-# Build the benchmark first: ninja -C build kubetrain-step-bench. OMP_WAIT_POLICY is passed on
+# Build the worker first: ninja -C build kubetrain-worker. OMP_WAIT_POLICY is passed on
 # (default here: passive).
 set -euo pipefail
 
@@ -35,29 +35,42 @@ if [[ -z $classes ]]; then
   case $model in resnet20|resnet32|resnet44|resnet56|resnet110) classes=10 ;; *) classes=1000 ;; esac
 fi
 
-bench="$build/bin/kubetrain-step-bench"
-if [[ ! -x $bench ]]; then
-  echo "cpu_vs_torch.sh: $bench not found; build it with: ninja -C $build kubetrain-step-bench" >&2
+worker="$build/bin/kubetrain-worker"
+if [[ ! -x $worker ]]; then
+  echo "cpu_vs_torch.sh: $worker not found; build it with: ninja -C $build kubetrain-worker" >&2
   exit 2
 fi
 
 common=(--model "$model" --batch "$batch" --image-size "$image_size" --classes "$classes"
         --steps "$steps" --warmup "$warmup")
-ours_format=() torch_format=(--channels-last)
-if [[ $channels_first == true ]]; then ours_format=(--channels-first) torch_format=(); fi
+format=channels_last torch_format=(--channels-last)
+if [[ $channels_first == true ]]; then format=channels_first torch_format=(); fi
+config=$(mktemp --suffix=.yaml)
+trap 'rm -f "$config"' EXIT
+cat >"$config" <<YAML
+model: $model
+data: {dataset: synthetic, imageSize: $image_size, classes: $classes}
+globalBatchSize: $batch
+dataFormat: $format
+device: cpu
+benchmark: {warmupSteps: $warmup, steps: $steps}
+statusPort: 0
+YAML
 
 # Both sides run on libgomp. Its default spin-waiting at barriers collapses throughput (3x here)
 # when other processes share the cores, so the comparison sleeps instead unless told otherwise;
 # on dedicated cores OMP_WAIT_POLICY=active is the faster choice for both.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-ours=$(OMP_NUM_THREADS=$threads "$bench" "${common[@]}" "${ours_format[@]}")
+ours=$(OMP_NUM_THREADS=$threads "$worker" --config "$config" --benchmark --log-level warn |
+       grep '"event":"summary"')
 theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/torch_cpu_train.py" "${common[@]}" \
            --threads "$threads" "${torch_format[@]}")
 echo "$ours"
 echo "$theirs"
 /usr/bin/python3 - "$ours" "$theirs" <<'PY'
 import json, sys
-ours, theirs = (json.loads(line)["images_per_second"] for line in sys.argv[1:3])
+ours = json.loads(sys.argv[1])["imagesPerSecond"]
+theirs = json.loads(sys.argv[2])["images_per_second"]
 print(json.dumps({"kubetrain_images_per_second": ours, "pytorch_images_per_second": theirs,
                   "ratio": round(ours / theirs, 3)}))
 PY
