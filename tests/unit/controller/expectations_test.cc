@@ -21,6 +21,13 @@ TEST(Expectations, PendingUntilTheCacheShowsTheChange) {
   EXPECT_FALSE(expectations.deletion_pending("ns/j", "j-launcher"));
 }
 
+TEST(Expectations, ADeletionEndsAPendingCreationOfThatName) {
+  Expectations expectations;
+  expectations.expect_creation("ns/j", "j-worker-1");
+  expectations.observe_deletion("ns/j", "j-worker-1");
+  EXPECT_FALSE(expectations.creation_pending("ns/j", "j-worker-1"));
+}
+
 TEST(Expectations, LapseAfterTheTimeout) {
   Expectations expectations(std::chrono::milliseconds(20));
   expectations.expect_creation("ns/j", "j-worker-0");
