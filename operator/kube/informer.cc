@@ -144,6 +144,7 @@ void Informer::run(std::stop_token stop) {
       }
       watch_once(stop);
       failures = 0;
+      continue;  // the server ended the watch normally: resume at once
     } catch (const ApiError& error) {
       if (stop.stop_requested()) break;
       std::lock_guard lock(mutex_);

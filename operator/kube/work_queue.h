@@ -36,7 +36,8 @@ struct WorkQueueOptions {
 // - per-key exclusivity: a key handed out by get() is not handed out again until done(key); if
 //   it was added meanwhile it is queued again by done();
 // - delayed adds (add_after) and per-key rate-limited adds (add_rate_limited, reset by forget);
-// - shut_down() wakes every get(), which then returns nullopt.
+// - shut_down() stops accepting keys and wakes every get(); keys already queued are still handed
+//   out (as client-go drains), then get() returns nullopt.
 // Thread-safe; any number of threads may call get() concurrently.
 class WorkQueue {
  public:
@@ -58,7 +59,7 @@ class WorkQueue {
   // How many times add_rate_limited was called for the key since the last forget.
   int num_requeues(const std::string& key) const;
 
-  // Blocks until a key is ready and not being processed; nullopt once shut down.
+  // Blocks until a key is ready and not being processed; nullopt once shut down and drained.
   std::optional<std::string> get();
   // Marks the key processed (must follow every get() that returned it).
   void done(const std::string& key);

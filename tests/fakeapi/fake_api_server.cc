@@ -103,7 +103,7 @@ struct FakeApiServer::Impl {
     };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(1000000);
-    server.set_keep_alive_timeout(30);
+    server.set_keep_alive_timeout(10);
     server.set_payload_max_length(64 << 20);
     routes();
   }

@@ -27,7 +27,9 @@ struct FakeApiServerOptions {
   int port = 0;                  // 0: any free port
   std::size_t event_window = 10000;  // watch events retained; older resourceVersions get 410
   int bookmark_interval_ms = 1000;    // BOOKMARK cadence on idle watches that asked for them
-  int threads = 64;              // concurrent requests (each open watch holds one)
+  // Concurrent connections served: each open watch and each idle keep-alive connection (for up
+  // to 10 s) holds one.
+  int threads = 128;
   FaultConfig faults;
   bool log_requests = true;      // keep the request log served at /fake/requests
 };

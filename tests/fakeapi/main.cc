@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--bookmark-interval-ms", options.bookmark_interval_ms,
                  "BOOKMARK cadence on watches that ask for them")
       ->check(CLI::PositiveNumber);
-  app.add_option("--threads", options.threads, "Concurrent requests (an open watch holds one)")
+  app.add_option("--threads", options.threads,
+                 "Concurrent connections (each open watch and idle keep-alive holds one)")
       ->check(CLI::PositiveNumber);
   app.add_option("--error-rate", options.faults.error_rate,
                  "Fraction of API requests answered with an injected error")
