@@ -20,6 +20,7 @@ void Expectations::observe_creation(const std::string& job_key, const std::strin
 void Expectations::observe_deletion(const std::string& job_key, const std::string& name) {
   std::lock_guard lock(mutex_);
   erase(deletions_, job_key, name);
+  erase(creations_, job_key, name);  // whatever was created under this name is gone too
 }
 
 bool Expectations::creation_pending(const std::string& job_key, const std::string& name) {

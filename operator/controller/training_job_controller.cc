@@ -202,6 +202,9 @@ bool TrainingJobController::reconcile(const std::string& key) {
   }
 
   const ReconcilePlan plan = plan_reconcile(meta, job->value("spec", json::object()), previous, observed);
+  spdlog::debug("reconcile {} (resourceVersion {}, attempt {}): {} pods seen, {} to create, {} to delete", key,
+                meta.resource_version, previous.restarts, observed.pods.size(), plan.create_pods.size(),
+                plan.delete_pods.size());
   const bool ok = execute(key, job, plan);
   if (ok && plan.requeue_after) queue_.add_after(key, *plan.requeue_after);
   return ok;
@@ -277,8 +280,8 @@ bool TrainingJobController::delete_pods(const std::string& key, const ObjectPtr&
     try {
       client_.remove(kinds::kPods, meta.namespace_, name);
     } catch (const ApiError& error) {
+      expectations_.observe_deletion(key, name);  // gone already, or still there: nothing to wait for
       if (error.is_not_found()) continue;
-      expectations_.observe_deletion(key, name);
       spdlog::warn("delete pod {}/{}: {}", meta.namespace_, name, error.what());
       ok = false;
     }
@@ -290,11 +293,17 @@ bool TrainingJobController::create_children(const std::string& key, const Object
   if (!plan.spec) return true;
   const ObjectMeta meta = parse_object_meta(*job);
   bool ok = true;
+  // True when this call created the object.
   auto create = [&](const ResourceKind& kind, const json& object) {
     try {
       client_.create(kind, meta.namespace_, object);
+      spdlog::debug("created {} {}/{}", kind.kind, meta.namespace_, object["metadata"].value("name", ""));
     } catch (const ApiError& error) {
-      if (error.is_already_exists()) return true;  // made by an earlier reconcile or replica
+      if (error.is_already_exists()) {  // made by an earlier reconcile or replica
+        spdlog::debug("{} {}/{} already exists", kind.kind, meta.namespace_, object["metadata"].value("name", ""));
+        // Its ADDED event may already have been handled: expecting it again would wait forever.
+        return false;
+      }
       spdlog::warn("create {} {}/{}: {}", kind.kind, meta.namespace_,
                    object["metadata"].value("name", ""), error.what());
       ok = false;
@@ -309,7 +318,10 @@ bool TrainingJobController::create_children(const std::string& key, const Object
   }
   for (const json& pod : plan.create_pods) {
     const std::string name = pod["metadata"]["name"];
-    if (expectations_.creation_pending(key, name)) continue;
+    if (expectations_.creation_pending(key, name)) {
+      spdlog::debug("pod {} of {}: creation not yet in the cache", name, key);
+      continue;
+    }
     expectations_.expect_creation(key, name);
     if (!create(kinds::kPods, pod)) expectations_.observe_creation(key, name);
   }

@@ -18,6 +18,7 @@ class OperatorProcess {
   void kill();
   bool running() const { return pid_ > 0; }
   int metrics_port() const { return metrics_port_; }
+  int pid() const { return pid_; }
   std::string log() const;
   // GET on the operator's metrics server ("" when unreachable).
   std::string http_get(const std::string& path) const;
