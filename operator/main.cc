@@ -1,5 +1,5 @@
 // kubetrain-operator: reconciles TrainingJobs (kubetrain.dev/v1alpha1) into MPI worker pods and a
-// launcher, and reports what happens in their status. See docs/operator.md.
+// launcher, and reports what happens in their status. See README.md, "The operator".
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>

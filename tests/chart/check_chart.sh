@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints and renders charts/kubetrain, validates every rendered manifest and the CRD against the
 # Kubernetes OpenAPI schemas offline, checks the CRD is structural and documented (in its schema
-# and in docs/install.md), checks the chart's security and RBAC policy, and checks that
+# and in README.md), checks the chart's security and RBAC policy, and checks that
 # values.schema.json rejects wrong types.
 # Usage: check_chart.sh REPO_ROOT TOOLS_DIR   (TOOLS_DIR from scripts/install-chart-tools.sh)
 # Exits 77 (skipped) when the tools are not installed.
@@ -61,7 +61,7 @@ fi
 echo "== CRD"
 validate_objects "$crd" || fail "CRD against the apiextensions.k8s.io/v1 schema"
 /usr/bin/python3 "$here/check_crd.py" "$crd" || fail "CRD structure"
-/usr/bin/python3 "$here/check_crd_documented.py" "$crd" "$repo/docs/install.md" || fail "CRD documentation"
+/usr/bin/python3 "$here/check_crd_documented.py" "$crd" "$repo/README.md" || fail "CRD documentation"
 # The checker itself must find each defect planted in the fixture.
 broken_report="$work/broken-crd.txt"
 if /usr/bin/python3 "$here/check_crd.py" "$here/fixtures/broken-crd.yaml" 2>"$broken_report"; then
