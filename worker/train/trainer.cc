@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -17,6 +19,15 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A progress bar only for a person watching a terminal: under mpirun every rank's stdout is a
+// pseudo-terminal even when the output goes to a file or a pod log, so a terminal type must be
+// set as well (Kubernetes and batch launchers set none).
+bool interactive_terminal() {
+  const char* terminal = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) != 0 && terminal != nullptr && *terminal != '\0' &&
+         std::string_view(terminal) != "dumb";
 }
 
 bool imagenet_style(const std::string& model) {
@@ -61,7 +72,7 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
       progress_(progress),
       benchmark_(benchmark),
       rank0_(communicator.rank() == 0),
-      progress_bar_(rank0_ && isatty(STDOUT_FILENO) != 0),
+      progress_bar_(rank0_ && interactive_terminal()),
       scaler_(config.precision == DataType::kFloat16 ? config.loss_scale : std::nullopt) {
   const bool synthetic = datasets_.train == nullptr;
   const int64_t world = communicator.size();
@@ -283,7 +294,12 @@ void Trainer::log_window(int64_t epoch, int64_t step, double seconds, int64_t st
   snapshot.skipped_steps = scaler_.skipped_steps();
   snapshot.top1 = last_top1_;
   progress_.update(snapshot);
-  if (!rank0_ || progress_bar_) return;
+  if (!rank0_) return;
+  // Clear the bar's line so the log line (on stderr) does not land in the middle of it.
+  if (progress_bar_) {
+    std::fputs("\r\033[K", stdout);
+    std::fflush(stdout);
+  }
   if (config_.precision == DataType::kFloat16) {
     spdlog::info("epoch {}/{} step {}/{} loss {:.4f} lr {:.5f} {:.0f} img/s loss scale {}", epoch,
                  total_epochs_, step, total_steps_, last_loss_, last_learning_rate_,
