@@ -6,66 +6,24 @@ JSON line with images/sec. Needs Debian's python3-torch and python3-torchvision 
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
-import torch.nn as nn
 import torchvision
 
-
-class BasicBlock(nn.Module):
-    """He et al.'s basic block with a 1x1 projection shortcut where the shape changes."""
-
-    def __init__(self, in_channels, channels, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != channels:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, channels, 1, stride, bias=False), nn.BatchNorm2d(channels))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+# The test suite's independent PyTorch definition of the CIFAR ResNets.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch"))
+from cifar_resnet import CifarResNet  # noqa: E402
 
 
-class CifarResNet(nn.Module):
-    """ResNet-(6n+2) for 32x32 images: a 3x3 stem and three stages of 16, 32 and 64 channels."""
-
-    def __init__(self, blocks_per_stage, classes):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.relu = nn.ReLU(inplace=True)
-        layers, in_channels = [], 16
-        for stage, channels in enumerate((16, 32, 64)):
-            blocks = []
-            for b in range(blocks_per_stage):
-                blocks.append(BasicBlock(in_channels, channels, 2 if stage > 0 and b == 0 else 1))
-                in_channels = channels
-            layers.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3 = layers
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(64, classes)
-
-    def forward(self, x):
-        x = self.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-CIFAR_DEPTHS = {"resnet20": 3, "resnet32": 5, "resnet44": 7, "resnet56": 9, "resnet110": 18}
+CIFAR_DEPTHS = {"resnet20": 20, "resnet32": 32, "resnet44": 44, "resnet56": 56, "resnet110": 110}
 
 
 def build(name, classes):
     if name in CIFAR_DEPTHS:
-        return CifarResNet(CIFAR_DEPTHS[name], classes)
+        return CifarResNet(CIFAR_DEPTHS[name], num_classes=classes)
     if name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
         return getattr(torchvision.models, name)(num_classes=classes)
     raise SystemExit(f"unknown model {name!r}; valid: {', '.join(list(CIFAR_DEPTHS) + ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'])}")
@@ -95,7 +53,7 @@ def main():
         model = model.to(memory_format=torch.channels_last)
         images = images.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    loss_function = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    loss_function = torch.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
