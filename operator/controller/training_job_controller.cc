@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <vector>
+
 #include "operator/controller/child_objects.h"
 #include "operator/controller/progress_client.h"
 #include "operator/controller/reconcile_plan.h"
@@ -292,8 +297,8 @@ bool TrainingJobController::delete_pods(const std::string& key, const ObjectPtr&
 bool TrainingJobController::create_children(const std::string& key, const ObjectPtr& job, const ReconcilePlan& plan) {
   if (!plan.spec) return true;
   const ObjectMeta meta = parse_object_meta(*job);
-  bool ok = true;
-  // True when this call created the object.
+  std::atomic<bool> ok = true;
+  // True when this call created the object. Runs on several threads at once for pods.
   auto create = [&](const ResourceKind& kind, const json& object) {
     try {
       client_.create(kind, meta.namespace_, object);
@@ -316,6 +321,7 @@ bool TrainingJobController::create_children(const std::string& key, const Object
   if (plan.create_secret) {
     create(kinds::kSecrets, build_ssh_secret(meta, generate_ssh_key_pair("kubetrain@" + meta.name)));
   }
+  std::vector<const json*> pods;
   for (const json& pod : plan.create_pods) {
     const std::string name = pod["metadata"]["name"];
     if (expectations_.creation_pending(key, name)) {
@@ -323,7 +329,27 @@ bool TrainingJobController::create_children(const std::string& key, const Object
       continue;
     }
     expectations_.expect_creation(key, name);
-    if (!create(kinds::kPods, pod)) expectations_.observe_creation(key, name);
+    pods.push_back(&pod);
+  }
+  // Slow start, as the Job controller does: pods are created in batches of 1, 2, 4, ... in
+  // parallel within a batch, so a 64-worker job takes 7 round trips instead of 64, and a create
+  // that keeps failing (quota, admission) stops after a small batch instead of 64 errors.
+  size_t next = 0;
+  for (size_t batch = 1; next < pods.size() && ok; batch *= 2) {
+    const size_t end = std::min(pods.size(), next + batch);
+    std::vector<std::future<void>> creates;
+    for (; next < end; ++next) {
+      creates.push_back(std::async(std::launch::async, [&, pod = pods[next]] {
+        if (!create(kinds::kPods, *pod)) {
+          expectations_.observe_creation(key, (*pod)["metadata"]["name"].get<std::string>());
+        }
+      }));
+    }
+    for (auto& created : creates) created.get();
+  }
+  // Pods not attempted after a failed batch are no longer expected; the next reconcile retries.
+  for (; next < pods.size(); ++next) {
+    expectations_.observe_creation(key, (*pods[next])["metadata"]["name"].get<std::string>());
   }
   return ok;
 }
