@@ -37,6 +37,8 @@ class Learning(unittest.TestCase):
             summary = summary_of(result)
             print(json.dumps(summary))
             self.assertEqual(summary["worldSize"], 2)
+            # Verified equal on both ranks before it is printed.
+            self.assertGreater(summary["weightsChecksum"], 0)
             self.assertEqual(summary["steps"], 3 * (8192 // 64))
             self.assertIn(" of 2000 validation images", result.stderr)
             self.assertGreaterEqual(summary["top1"], 0.80)

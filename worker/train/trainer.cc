@@ -1,13 +1,15 @@
 #include "worker/train/trainer.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string_view>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "worker/train/parameter_broadcast.h"
@@ -40,6 +42,24 @@ int synthetic_classes(const WorkerConfig& config) {
   return imagenet_style(config.model) ? 1000 : 10;
 }
 
+// CRC-32 of rank 0's weights after checking that every rank holds exactly the same bytes: data
+// parallelism that silently diverged (a missed allreduce, a rank that skipped an update) would
+// otherwise go unnoticed until accuracy suffers.
+uint32_t verified_weights_checksum(Communicator& communicator, Backend& backend,
+                                   ParameterStore& store) {
+  std::vector<float> weights(static_cast<size_t>(store.parameter_count()));
+  backend.download(store.weights(), weights.data(), weights.size() * sizeof(float));
+  const auto checksum = static_cast<int64_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(weights.data()),
+            static_cast<uInt>(weights.size() * sizeof(float))));
+  std::vector<int64_t> extremes{checksum, -checksum};
+  communicator.allreduce_max(extremes);
+  if (extremes[0] != -extremes[1]) {
+    throw std::runtime_error("the ranks' weights diverged: weight checksums differ across ranks");
+  }
+  return static_cast<uint32_t>(checksum);
+}
+
 }  // namespace
 
 std::string to_json_line(const TrainingSummary& summary, const WorkerConfig& config,
@@ -58,7 +78,8 @@ std::string to_json_line(const TrainingSummary& summary, const WorkerConfig& con
                          {"wallSeconds", summary.wall_seconds},
                          {"finalLoss", summary.final_loss},
                          {"lossScale", summary.loss_scale},
-                         {"skippedSteps", summary.skipped_steps}};
+                         {"skippedSteps", summary.skipped_steps},
+                         {"weightsChecksum", summary.weights_checksum}};
   line["top1"] = summary.top1 < 0 ? nlohmann::json(nullptr) : nlohmann::json(summary.top1);
   return line.dump();
 }
@@ -230,6 +251,7 @@ TrainingSummary Trainer::run() {
     }
   }
   backend_.synchronize();
+  summary.weights_checksum = verified_weights_checksum(communicator_, backend_, store);
   if (timed_steps == 0) {
     // Runs too short for a second window: report what there is rather than nothing.
     timed_seconds = seconds_since(wall_start);

@@ -31,6 +31,7 @@ struct TrainingSummary {
   double final_loss = 0;
   int64_t skipped_steps = 0;
   float loss_scale = 1;
+  uint32_t weights_checksum = 0;  // CRC-32 of the final weights, verified equal on every rank
 };
 
 std::string to_json_line(const TrainingSummary& summary, const WorkerConfig& config,
