@@ -1,7 +1,5 @@
 #include "operator/controller/health_server.h"
 
-#include <httplib.h>
-
 #include <stdexcept>
 
 namespace kubetrain {
@@ -28,38 +26,25 @@ std::pair<std::string, int> parse_listen_address(const std::string& address) {
   return {host, port};
 }
 
-HealthServer::HealthServer(std::string address, std::function<std::string()> metrics, std::function<bool()> ready)
-    : server_(std::make_unique<httplib::Server>()) {
+HealthServer::HealthServer(std::string address, std::function<std::string()> metrics, std::function<bool()> ready) {
   std::tie(host_, port_) = parse_listen_address(address);
-  server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
-    response.set_content(metrics(), "text/plain; version=0.0.4");
+  server_.handle("/metrics", [metrics = std::move(metrics)] {
+    return StatusServer::Response{"text/plain; version=0.0.4", metrics()};
   });
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("ok\n", "text/plain");
-  });
-  server_->Get("/readyz", [ready](const httplib::Request&, httplib::Response& response) {
+  server_.handle("/healthz", [] { return StatusServer::Response{"text/plain", "ok\n"}; });
+  server_.handle("/readyz", [ready = std::move(ready)] {
     const bool is_ready = ready();
-    response.status = is_ready ? 200 : 503;
-    response.set_content(is_ready ? "ok\n" : "informer caches not synced\n", "text/plain");
+    return StatusServer::Response{"text/plain", is_ready ? "ok\n" : "informer caches not synced\n",
+                                  is_ready ? 200 : 503};
   });
 }
 
-HealthServer::~HealthServer() { stop(); }
-
 int HealthServer::start() {
-  if (port_ == 0) {
-    port_ = server_->bind_to_any_port(host_);
-  } else if (!server_->bind_to_port(host_, port_)) {
-    port_ = -1;
-  }
-  if (port_ < 0) throw std::runtime_error("cannot listen on " + host_ + " for /metrics, /healthz and /readyz");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  server_.start(host_, port_);
+  port_ = server_.port();
   return port_;
 }
 
-void HealthServer::stop() {
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
+void HealthServer::stop() { server_.stop(); }
 
 }  // namespace kubetrain

@@ -3,13 +3,10 @@
 // Serves /metrics (Prometheus text), /healthz and /readyz on --metrics-addr.
 
 #include <functional>
-#include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 
-namespace httplib {
-class Server;
-}
+#include "common/status_server.h"
 
 namespace kubetrain {
 
@@ -17,9 +14,6 @@ class HealthServer {
  public:
   // `address` is HOST:PORT (":8080" binds every interface; port 0 picks a free one).
   HealthServer(std::string address, std::function<std::string()> metrics, std::function<bool()> ready);
-  ~HealthServer();  // stops
-  HealthServer(const HealthServer&) = delete;
-  HealthServer& operator=(const HealthServer&) = delete;
 
   // Binds and serves on a background thread; returns the bound port. Throws std::runtime_error
   // naming the address when it cannot bind.
@@ -29,8 +23,7 @@ class HealthServer {
  private:
   std::string host_;
   int port_ = 0;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  StatusServer server_;  // stops when destroyed
 };
 
 // Splits "HOST:PORT" (host may be empty or a bracketed IPv6 address); throws
