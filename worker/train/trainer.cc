@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "worker/config/model_names.h"
 #include "worker/train/parameter_broadcast.h"
 
 namespace kubetrain {
@@ -32,14 +33,9 @@ bool interactive_terminal() {
          std::string_view(terminal) != "dumb";
 }
 
-bool imagenet_style(const std::string& model) {
-  return model == "resnet18" || model == "resnet34" || model == "resnet50" ||
-         model == "resnet101" || model == "resnet152";
-}
-
 int synthetic_classes(const WorkerConfig& config) {
   if (config.data.classes > 0) return config.data.classes;
-  return imagenet_style(config.model) ? 1000 : 10;
+  return is_imagenet_style(config.model) ? 1000 : 10;
 }
 
 // CRC-32 of rank 0's weights after checking that every rank holds exactly the same bytes: data
