@@ -26,7 +26,9 @@ struct Variant {
 std::vector<Variant> candidates(const BatchNormSpec& spec) {
   std::vector<Variant> variants;
   // cuDNN documents its fused BN + add + ReLU kernels for NHWC half tensors with C % 4 == 0.
-  if ((spec.relu || spec.add_residual) && spec.format == MemoryFormat::kChannelsLast &&
+  // Both fused operation sets end in the activation, so a residual add without a ReLU cannot
+  // use them: BN_ADD_ACTIVATION would clamp the sum at zero.
+  if (spec.relu && spec.format == MemoryFormat::kChannelsLast &&
       spec.dtype == DataType::kFloat16 && spec.shape.c % 4 == 0) {
     variants.push_back({spec.add_residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION
                                           : CUDNN_BATCHNORM_OPS_BN_ACTIVATION,
