@@ -60,6 +60,7 @@ class Plan {
         relu_(relu_descriptor()),
         staging_(context, spec.dtype, spec.shape.elements(), variant.compute != spec.dtype) {
     KUBETRAIN_CUDA_CHECK(cudnnDeriveBNTensorDescriptor(param_desc_.get(), x_desc_.get(), mode_));
+    require_fp32_parameters();
     size_t forward_bytes = 0;
     size_t backward_bytes = 0;
     size_t reserve_bytes = 0;
@@ -97,6 +98,22 @@ class Plan {
   DeviceMemory reserve;
 
  private:
+  // Our scale, bias and statistics are fp32. cuDNN documents the derived descriptor as fp32 only
+  // for half data ("for other data types, the same type as the input"), so bf16 may ask for bf16
+  // parameters; cuDNN would then read and write our fp32 tensors as bf16 without any error. Such
+  // a variant is refused here, and the layer runs on the fp32 staging variant instead.
+  void require_fp32_parameters() const {
+    cudnnDataType_t type{};
+    int n = 0, c = 0, h = 0, w = 0, n_stride = 0, c_stride = 0, h_stride = 0, w_stride = 0;
+    KUBETRAIN_CUDA_CHECK(cudnnGetTensor4dDescriptor(param_desc_.get(), &type, &n, &c, &h, &w,
+                                                    &n_stride, &c_stride, &h_stride, &w_stride));
+    if (type != CUDNN_DATA_FLOAT) {
+      throw std::runtime_error("cuDNN wants the batch-norm parameters of " +
+                               std::string(to_string(variant_.compute)) +
+                               " data in that type, not fp32");
+    }
+  }
+
   Variant variant_;
   cudnnBatchNormMode_t mode_;
   TensorDescriptor x_desc_;
