@@ -5,8 +5,10 @@
 // worker/backends/cuda) implement it; nothing above this line knows which one runs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 
 #include "worker/backend/operators.h"
@@ -35,6 +37,18 @@ struct ParameterSegment {
   int64_t offset;      // in elements
   int64_t count;
   bool weight_decay;   // false for BatchNorm parameters and biases
+};
+
+// Work on a backend's stream recorded once and then replayed as a whole (a CUDA graph): one launch
+// instead of hundreds, with the device pointers and arguments it was recorded with.
+class RecordedWork {
+ public:
+  virtual ~RecordedWork() = default;
+  // Enqueues the recorded work. Returns false, enqueuing nothing, when memory the recording used
+  // has been replaced since: record it again.
+  virtual bool replay() = 0;
+  // Operations in the recording (for logs).
+  virtual size_t operations() const = 0;
 };
 
 // SGD with momentum, PyTorch's torch.optim.SGD semantics (dampening 0):
@@ -98,6 +112,17 @@ class Backend {
   virtual void sgd_update(std::span<const ParameterSegment> segments, float* weights,
                           const float* gradients, float* momentum,
                           const SgdHyperparameters& hyper) = 0;
+
+  // ---- recording ----------------------------------------------------------------------------
+  // Records what `work` issues on the stream, and on streams that wait on it (the gradient
+  // reducer's), without running any of it. Throws std::runtime_error when this backend cannot
+  // record (the CPU backend) or `work` did something a recording cannot hold, such as waiting for
+  // the device or allocating; nothing has run then either, though `work`'s host-side effects
+  // (bookkeeping) have happened.
+  virtual std::unique_ptr<RecordedWork> record(const std::function<void()>& work) {
+    (void)work;
+    throw std::runtime_error("this backend cannot record work for replay");
+  }
 
   // ---- communication ------------------------------------------------------------------------
   // The reducer that averages the flat fp32 gradient buffer across `communicator`'s ranks:

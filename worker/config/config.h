@@ -81,6 +81,7 @@ struct WorkerConfig {
   MemoryFormat data_format = MemoryFormat::kChannelsLast;  // dataFormat
   DeviceChoice device = DeviceChoice::kAuto;  // device: auto | cpu | cuda
   bool allow_tf32 = true;          // allowTf32: TF32 tensor cores for fp32 on GPUs
+  bool cuda_graphs = true;         // cudaGraphs: replay the training step as a CUDA graph
   EvalConfig eval;                 // eval
   CheckpointConfig checkpoint;     // checkpoint
   BenchmarkConfig benchmark;       // benchmark (used with --benchmark)

@@ -20,8 +20,8 @@ const std::vector<std::string_view> kTopKeys = {
     "model",     "data",          "globalBatchSize", "epochs",    "steps",
     "optimizer", "schedule",      "labelSmoothing",  "precision", "lossScale",
     "lossScaleGrowthInterval",    "dataFormat",      "device",    "allowTf32",
-    "eval",      "checkpoint",    "benchmark",       "seed",      "statusPort",
-    "logEverySteps"};
+    "cudaGraphs", "eval",         "checkpoint",      "benchmark", "seed",
+    "statusPort", "logEverySteps"};
 const std::vector<std::string_view> kDataKeys = {
     "dataset",  "path",          "imageSize",          "augment",           "threads",
     "prefetch", "trainExamples", "validationExamples", "syntheticExamples", "classes"};
@@ -185,6 +185,7 @@ WorkerConfig read_config(const YAML::Node& root) {
     throw ConfigError("precision " + std::string(to_string(config.precision)) +
                       " needs device: cuda (the CPU backend computes in fp32)");
   top.read("allowTf32", config.allow_tf32);
+  top.read("cudaGraphs", config.cuda_graphs);
   config.eval = read_eval(top.section("eval", kEvalKeys));
   config.checkpoint = read_checkpoint(top.section("checkpoint", kCheckpointKeys));
   config.benchmark = read_benchmark(top.section("benchmark", kBenchmarkKeys));

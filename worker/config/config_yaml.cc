@@ -112,6 +112,7 @@ std::string to_yaml(const WorkerConfig& config) {
   out << YAML::Key << "dataFormat" << YAML::Value << std::string(to_string(config.data_format));
   out << YAML::Key << "device" << YAML::Value << std::string(device_name(config.device));
   out << YAML::Key << "allowTf32" << YAML::Value << config.allow_tf32;
+  out << YAML::Key << "cudaGraphs" << YAML::Value << config.cuda_graphs;
   emit_eval_and_checkpoint(out, config);
   out << YAML::Key << "benchmark" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "warmupSteps" << YAML::Value << config.benchmark.warmup_steps;

@@ -41,6 +41,10 @@ void GradientReducer::finish() {
   for (size_t i = next_bucket_; i < buckets_.size(); ++i) buckets_[i].pending = 0;
   launch_ready_buckets();
   wait_all();
+  abandon_step();
+}
+
+void GradientReducer::abandon_step() {
   for (auto& bucket : buckets_) bucket.pending = bucket.end - bucket.begin;
   next_bucket_ = 0;
 }

@@ -20,6 +20,9 @@ class GradientReducer {
   void mark_ready(int64_t offset, int64_t count);
   // Launches what is left, waits; then the buffer holds the mean over ranks.
   void finish();
+  // Forgets what was reported this step without reducing anything more: the step's work was
+  // being recorded for later replay and the recording failed part-way, so it never ran.
+  void abandon_step();
 
   int64_t bucket_count() const { return static_cast<int64_t>(buckets_.size()); }
 

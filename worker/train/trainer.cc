@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -126,6 +127,11 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
   auto& store = model_->parameters();
   reducer_ = backend.make_gradient_reducer(communicator, store.gradients(),
                                            store.parameter_count());
+  if (backend.kind() == DeviceKind::kCuda && config.cuda_graphs) {
+    step_graph_ = std::make_unique<StepGraph>(
+        [&backend](const std::function<void()>& work) { return backend.record(work); },
+        [this] { reducer_->abandon_step(); });
+  }
   loss_ = backend.allocate(sizeof(float));
 
   const BatchLayout layout{spec.input, config.data_format};
@@ -270,12 +276,23 @@ TrainingSummary Trainer::run() {
   return summary;
 }
 
+void Trainer::compute_gradients(const DeviceBatch& batch, float loss_scale) {
+  const auto work = [&] {
+    model_->forward(batch.images, /*training=*/true);
+    model_->backward(batch.labels, loss_scale, loss_->as<float>(),
+                     [this](int64_t offset, int64_t count) { reducer_->mark_ready(offset, count); });
+    reducer_->finish();
+  };
+  if (step_graph_) {
+    step_graph_->run({batch.images, batch.labels, loss_scale}, work);
+  } else {
+    work();
+  }
+}
+
 void Trainer::train_step(const DeviceBatch& batch, int64_t step) {
   auto& store = model_->parameters();
-  model_->forward(batch.images, /*training=*/true);
-  model_->backward(batch.labels, scaler_.scale(), loss_->as<float>(),
-                   [this](int64_t offset, int64_t count) { reducer_->mark_ready(offset, count); });
-  reducer_->finish();
+  compute_gradients(batch, scaler_.scale());
   // Every rank holds the same averaged gradients, so every rank takes the same decision.
   const bool finite = !scaler_.dynamic() ||
                       backend_.all_finite(store.gradients(), store.parameter_count());

@@ -16,6 +16,7 @@
 #include "worker/train/device_batches.h"
 #include "worker/train/learning_rate_schedule.h"
 #include "worker/train/loss_scaler.h"
+#include "worker/train/step_graph.h"
 #include "worker/train/training_checkpoints.h"
 #include "worker/train/training_progress.h"
 
@@ -55,6 +56,9 @@ class Trainer {
 
  private:
   void train_step(const DeviceBatch& batch, int64_t step);
+  // Forward, backward and the gradients' average across ranks, replayed from a CUDA graph when
+  // one is in use.
+  void compute_gradients(const DeviceBatch& batch, float loss_scale);
   double evaluate();
   void log_window(int64_t epoch, int64_t step, double seconds, int64_t steps_in_window);
   void draw_progress_bar(int64_t epoch, int64_t step_in_epoch) const;
@@ -78,6 +82,7 @@ class Trainer {
   std::unique_ptr<DeviceBuffer> loss_;          // fp32 scalar on the device
   std::unique_ptr<DeviceBuffer> eval_logits_;   // fp32 copy of the logits, evaluation only
   std::unique_ptr<TrainingCheckpoints> checkpoints_;
+  std::unique_ptr<StepGraph> step_graph_;  // GPUs with cudaGraphs only
   int64_t total_steps_ = 0;
   int64_t total_epochs_ = 0;
   int classes_ = 10;

@@ -25,7 +25,7 @@ const std::vector<BadConfig> kBadConfigs = {
     {"modle: resnet20", {},
      "modle: unknown key; did you mean model? valid keys: model, data, globalBatchSize, epochs, steps, "
      "optimizer, schedule, labelSmoothing, precision, lossScale, lossScaleGrowthInterval, dataFormat, "
-     "device, allowTf32, eval, checkpoint, benchmark, seed, statusPort, logEverySteps"},
+     "device, allowTf32, cudaGraphs, eval, checkpoint, benchmark, seed, statusPort, logEverySteps"},
     {"optimizer: {learning_rate: 0.1}", {},
      "optimizer.learning_rate: unknown key; did you mean optimizer.learningRate? valid keys: "
      "learningRate, baseBatchSize, momentum, weightDecay, nesterov"},
@@ -52,7 +52,7 @@ const std::vector<BadConfig> kBadConfigs = {
     {"data: {threads: }", {}, "data.threads: expected a positive integer, got an empty value"},
     {"- model", {}, "config: expected a mapping of keys (model, data, globalBatchSize, epochs, steps, "
                     "optimizer, schedule, labelSmoothing, precision, lossScale, lossScaleGrowthInterval, "
-                    "dataFormat, device, allowTf32, eval, checkpoint, benchmark, seed, statusPort, "
+                    "dataFormat, device, allowTf32, cudaGraphs, eval, checkpoint, benchmark, seed, statusPort, "
                     "logEverySteps), got a sequence"},
     {"model: resnet20\n  data: 2\n", {}, "config: invalid YAML at line 2, column 7: illegal map value"},
     // Out of range.

@@ -40,6 +40,7 @@ TEST(ConfigParse, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(config.data_format, MemoryFormat::kChannelsLast);
   EXPECT_EQ(config.device, DeviceChoice::kAuto);
   EXPECT_TRUE(config.allow_tf32);
+  EXPECT_TRUE(config.cuda_graphs);
   EXPECT_EQ(config.eval.every_epochs, 1);
   EXPECT_FALSE(config.eval.skip);
   EXPECT_EQ(config.checkpoint.dir, "");
@@ -74,6 +75,7 @@ lossScale: 1024
 dataFormat: channels_first
 device: cuda
 allowTf32: false
+cudaGraphs: false
 eval: {everyEpochs: 5, skip: false}
 checkpoint: {dir: /checkpoints, everyEpochs: 3, keep: 7}
 benchmark: {warmupSteps: 4, steps: 20}
@@ -112,6 +114,7 @@ TEST(ConfigParse, ReadsEveryKey) {
   EXPECT_EQ(config.data_format, MemoryFormat::kChannelsFirst);
   EXPECT_EQ(config.device, DeviceChoice::kCuda);
   EXPECT_FALSE(config.allow_tf32);
+  EXPECT_FALSE(config.cuda_graphs);
   EXPECT_EQ(config.eval.every_epochs, 5);
   EXPECT_EQ(config.checkpoint.dir, "/checkpoints");
   EXPECT_EQ(config.checkpoint.every_epochs, 3);

@@ -64,6 +64,21 @@ TEST(GradientReducer, FinishLaunchesUnreportedBucketsAndResetsForTheNextStep) {
   EXPECT_EQ(reducer.launched.size(), 1u) << "a new step starts with every bucket pending";
 }
 
+TEST(GradientReducer, AbandonedStepLaunchesNothingMoreAndStartsAfresh) {
+  std::vector<float> gradients(8);
+  RecordingReducer reducer(gradients.data(), 8, 4);  // [4,8) then [0,4)
+  reducer.mark_ready(4, 4);
+  reducer.mark_ready(0, 2);
+  reducer.abandon_step();
+  EXPECT_EQ(reducer.launched.size(), 1u);
+  EXPECT_EQ(reducer.waits, 0) << "an abandoned step neither launches nor waits";
+  reducer.launched.clear();
+  reducer.mark_ready(0, 4);
+  EXPECT_TRUE(reducer.launched.empty()) << "[0,4) must wait for [4,8) again";
+  reducer.mark_ready(4, 4);  // would throw "reported twice" had the old counts survived
+  EXPECT_EQ(reducer.launched.size(), 2u);
+}
+
 TEST(GradientReducer, RefusesGradientsReportedTwice) {
   std::vector<float> gradients(8);
   RecordingReducer reducer(gradients.data(), 8, 8);

@@ -13,6 +13,7 @@
 #include "worker/backends/cuda/cublas_linear.h"
 #include "worker/backends/cuda/cuda_check.h"
 #include "worker/backends/cuda/cuda_context.h"
+#include "worker/backends/cuda/cuda_graph.h"
 #include "worker/backends/cuda/cudnn_batch_norm.h"
 #include "worker/backends/cuda/cudnn_convolution.h"
 #include "worker/backends/cuda/cudnn_pooling.h"
@@ -189,6 +190,13 @@ class CudaBackend final : public Backend {
     upload_segment_table(segments);
     cuda::launch_sgd_update(sgd_table_.as<cuda::SgdSegment>(), sgd_rows_, sgd_blocks_, weights,
                             gradients, momentum, hyper, context_.stream());
+  }
+
+  // ---- recording --------------------------------------------------------------------------
+
+  std::unique_ptr<RecordedWork> record(const std::function<void()>& work) override {
+    KUBETRAIN_CUDA_CHECK(cudaSetDevice(context_.device()));
+    return cuda::record_cuda_graph(context_, work);
   }
 
   // ---- communication ----------------------------------------------------------------------

@@ -32,20 +32,26 @@ CudaContext::~CudaContext() {
 
 namespace {
 
-// Replaces `memory` with a block of at least `bytes`, after the queued work that may use it.
-void grow(DeviceMemory& memory, size_t bytes, cudaStream_t stream) {
-  if (bytes <= memory.bytes()) return;
+// Replaces `memory` with a block of at least `bytes`, after the queued work that may use it;
+// tells whether it did.
+bool grow(DeviceMemory& memory, size_t bytes, cudaStream_t stream) {
+  if (bytes <= memory.bytes()) return false;
   KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(stream));
   memory = DeviceMemory();  // free first: the old and new blocks need not fit side by side
   memory = DeviceMemory(bytes);
+  return true;
 }
 
 }  // namespace
 
-void CudaContext::reserve_workspace(size_t bytes) { grow(workspace_, bytes, stream_); }
+void CudaContext::reserve_workspace(size_t bytes) {
+  if (grow(workspace_, bytes, stream_)) ++memory_generation_;
+}
 
 void CudaContext::reserve_staging(size_t bytes) {
-  for (auto& slot : staging_) grow(slot, bytes, stream_);
+  for (auto& slot : staging_) {
+    if (grow(slot, bytes, stream_)) ++memory_generation_;
+  }
 }
 
 }  // namespace kubetrain::cuda

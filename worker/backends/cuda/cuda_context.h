@@ -5,6 +5,7 @@
 // the same stream one after another, so one workspace serves them all.
 
 #include <cstddef>
+#include <cstdint>
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -38,6 +39,10 @@ class CudaContext {
   void reserve_staging(size_t bytes);
   void* staging(int slot) const { return staging_[slot].data(); }
 
+  // Changes whenever the workspace or a staging tensor is replaced by a larger one: recordings
+  // (CUDA graphs) hold their addresses and are out of date from then on.
+  uint64_t memory_generation() const { return memory_generation_; }
+
  private:
   int device_;
   bool allow_tf32_;
@@ -46,6 +51,7 @@ class CudaContext {
   cublasHandle_t cublas_ = nullptr;
   DeviceMemory workspace_;
   DeviceMemory staging_[kStagingSlots];
+  uint64_t memory_generation_ = 0;
 };
 
 }  // namespace kubetrain::cuda
