@@ -67,9 +67,10 @@ class Plan {
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
         context.cudnn(), mode_, variant.ops, x_desc_.get(), residual_desc(), x_desc_.get(),
         param_desc_.get(), activation_desc(), &forward_bytes));
+    // The size query gets y's descriptor even unfused, as PyTorch, TensorFlow and Paddle pass it
+    // (y has x's shape): cuDNN documents it as optional only for the backward call itself.
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
-        context.cudnn(), mode_, variant.ops, x_desc_.get(), output_desc_for_backward(),
-        x_desc_.get(), residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(),
+        context.cudnn(), mode_, variant.ops, x_desc_.get(), x_desc_.get(), x_desc_.get(), residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(),
         &backward_bytes));
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
         context.cudnn(), mode_, variant.ops, activation_desc(), x_desc_.get(), &reserve_bytes));
