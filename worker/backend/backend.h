@@ -78,7 +78,8 @@ class Backend {
   // Host memory the backend copies from fastest (pinned on CUDA).
   virtual std::unique_ptr<DeviceBuffer> allocate_host(size_t bytes) = 0;
   // Ordered before every later operation on the stream; `host` may be reused once upload returns
-  // unless it came from allocate_host, in which case it must stay untouched until synchronize().
+  // unless it came from allocate_host, in which case it must stay untouched until synchronize()
+  // or wait_for() a mark() made after the upload.
   virtual void upload(const void* host, void* device, size_t bytes) = 0;
   // Waits for the stream, then copies.
   virtual void download(const void* device, void* host, size_t bytes) = 0;
@@ -86,6 +87,11 @@ class Backend {
   virtual void fill_zero(void* device, size_t bytes) = 0;
   // Waits until every operation issued so far has finished.
   virtual void synchronize() = 0;
+  // A point in the stream: everything issued before mark() returned it. wait_for(point) blocks
+  // until that much has finished, no more: how a producer learns that an upload has read the
+  // pinned memory it wants to fill again, without waiting for the whole stream.
+  virtual uint64_t mark() = 0;
+  virtual void wait_for(uint64_t point) = 0;
 
   // ---- planned operators --------------------------------------------------------------------
   virtual std::unique_ptr<Convolution> make_convolution(const ConvolutionSpec& spec) = 0;

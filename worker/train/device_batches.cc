@@ -1,12 +1,13 @@
 #include "worker/train/device_batches.h"
 
+#include <cstring>
 #include <random>
 
 namespace kubetrain {
 namespace {
 
 // Device buffers for one batch: images in the compute type, labels, and an fp32 staging buffer
-// when the compute type is not fp32.
+// when the compute type is not fp32 (the cast happens on the device).
 class DeviceBatchBuffers {
  public:
   DeviceBatchBuffers(Backend& backend, DataType compute_type, const BatchLayout& layout)
@@ -20,14 +21,15 @@ class DeviceBatchBuffers {
     }
   }
 
-  void upload(const std::vector<float>& images, const std::vector<int32_t>& labels) {
+  // Queues the copies from host memory that must stay untouched until they have run.
+  void upload(const float* images, const int32_t* labels, int64_t label_count) {
     void* target = staging_ ? staging_->data() : images_->data();
-    backend_.upload(images.data(), target, images.size() * sizeof(float));
+    backend_.upload(images, target, static_cast<size_t>(elements_) * sizeof(float));
     if (staging_) {
       backend_.cast(DataType::kFloat32, staging_->data(), compute_type_, images_->data(),
                     elements_);
     }
-    backend_.upload(labels.data(), labels_->data(), labels.size() * sizeof(int32_t));
+    backend_.upload(labels, labels_->data(), static_cast<size_t>(label_count) * sizeof(int32_t));
   }
 
   void* images() { return images_->data(); }
@@ -42,11 +44,34 @@ class DeviceBatchBuffers {
   std::unique_ptr<DeviceBuffer> staging_;
 };
 
+// Host memory the backend copies from without waiting (pinned on CUDA), and the stream point
+// after the last copy that read it.
+struct PinnedBatch {
+  std::unique_ptr<DeviceBuffer> images;
+  std::unique_ptr<DeviceBuffer> labels;
+  uint64_t read_by_upload = 0;
+};
+
+// Each batch is copied from the loader's memory into one of two pinned buffers and uploaded from
+// there asynchronously: the host never waits for the device's queue to drain (an upload from
+// pageable memory must), only, before refilling a pinned buffer, for the upload that read it
+// two batches ago. The device buffers are the same for every batch, so the uploads are ordered
+// after the previous step on the stream and a recorded training step stays valid.
 class LoadedBatches final : public DeviceBatches {
  public:
   LoadedBatches(Backend& backend, DataType compute_type, std::unique_ptr<BatchLoader> loader,
                 const BatchLayout& layout)
-      : loader_(std::move(loader)), buffers_(backend, compute_type, layout) {}
+      : backend_(backend),
+        loader_(std::move(loader)),
+        buffers_(backend, compute_type, layout),
+        image_bytes_(static_cast<size_t>(layout.shape.elements()) * sizeof(float)),
+        label_count_(layout.shape.n),
+        label_bytes_(static_cast<size_t>(label_count_) * sizeof(int32_t)) {
+    for (auto& pinned : pinned_) {
+      pinned.images = backend.allocate_host(image_bytes_);
+      pinned.labels = backend.allocate_host(label_bytes_);
+    }
+  }
 
   void start(std::vector<std::vector<int64_t>> steps, uint64_t pass_key) override {
     loader_->start(std::move(steps), pass_key);
@@ -55,16 +80,28 @@ class LoadedBatches final : public DeviceBatches {
   std::optional<DeviceBatch> next() override {
     auto batch = loader_->next();
     if (!batch) return std::nullopt;
-    buffers_.upload(batch->images, batch->labels);
+    PinnedBatch& pinned = pinned_[turn_];
+    turn_ = 1 - turn_;
+    backend_.wait_for(pinned.read_by_upload);
+    std::memcpy(pinned.images->data(), batch->images.data(), image_bytes_);
+    std::memcpy(pinned.labels->data(), batch->labels.data(), label_bytes_);
     const int64_t valid = batch->valid;
-    // The upload has copied it: its memory serves the next batch instead of fresh pages.
+    // Copied: its memory serves the next batch instead of fresh pages.
     loader_->recycle(std::move(*batch));
+    buffers_.upload(pinned.images->as<float>(), pinned.labels->as<int32_t>(), label_count_);
+    pinned.read_by_upload = backend_.mark();
     return DeviceBatch{buffers_.images(), buffers_.labels(), valid};
   }
 
  private:
+  Backend& backend_;
   std::unique_ptr<BatchLoader> loader_;
   DeviceBatchBuffers buffers_;
+  size_t image_bytes_;
+  int64_t label_count_;
+  size_t label_bytes_;
+  PinnedBatch pinned_[2];
+  int turn_ = 0;
 };
 
 class SyntheticBatches final : public DeviceBatches {

@@ -89,6 +89,9 @@ class CpuBackend final : public Backend {
   void fill_zero(void* device, size_t bytes) override { std::memset(device, 0, bytes); }
   // Every operation runs to completion before it returns (oneDNN's CPU stream is synchronous).
   void synchronize() override { context_.stream().wait(); }
+  // Nothing is left running once a call returns.
+  uint64_t mark() override { return 0; }
+  void wait_for(uint64_t) override {}
 
   std::unique_ptr<Convolution> make_convolution(const ConvolutionSpec& spec) override {
     return make_cpu_convolution(context_, spec);

@@ -6,6 +6,8 @@
 #include <nccl.h>
 
 #include <algorithm>
+#include <deque>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,7 +61,11 @@ class CudaBackend final : public Backend {
   }
 
   // Buffers owned here are freed before the context; nothing queued may still use them.
-  ~CudaBackend() override { cudaStreamSynchronize(context_.stream()); }
+  ~CudaBackend() override {
+    cudaStreamSynchronize(context_.stream());
+    for (const auto& [point, event] : marks_) cudaEventDestroy(event);
+    for (cudaEvent_t event : spare_events_) cudaEventDestroy(event);
+  }
 
   DeviceKind kind() const override { return DeviceKind::kCuda; }
 
@@ -131,6 +137,30 @@ class CudaBackend final : public Backend {
   }
 
   void synchronize() override { KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream())); }
+
+  uint64_t mark() override {
+    cudaEvent_t event = nullptr;
+    if (spare_events_.empty()) {
+      KUBETRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    } else {
+      event = spare_events_.back();
+      spare_events_.pop_back();
+    }
+    KUBETRAIN_CUDA_CHECK(cudaEventRecord(event, context_.stream()));
+    marks_.emplace_back(++last_mark_, event);
+    return last_mark_;
+  }
+
+  void wait_for(uint64_t point) override {
+    // Marks complete in stream order: waiting on each one up to `point` costs no more than
+    // waiting on the last, and frees them all for reuse.
+    while (!marks_.empty() && marks_.front().first <= point) {
+      const cudaEvent_t event = marks_.front().second;
+      KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
+      marks_.pop_front();
+      spare_events_.push_back(event);
+    }
+  }
 
   // ---- planned operators ------------------------------------------------------------------
 
@@ -267,6 +297,9 @@ class CudaBackend final : public Backend {
   std::string device_name_;
   DeviceMemory non_finite_flag_;
   cuda::PinnedMemory non_finite_host_;
+  std::deque<std::pair<uint64_t, cudaEvent_t>> marks_;  // recorded, not yet waited for
+  std::vector<cudaEvent_t> spare_events_;
+  uint64_t last_mark_ = 0;
   std::vector<ParameterSegment> sgd_segments_;
   DeviceMemory sgd_table_;
   int sgd_rows_ = 0;
