@@ -57,10 +57,16 @@ class Plan {
         mode_(spec.format == MemoryFormat::kChannelsLast ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT
                                                           : CUDNN_BATCHNORM_SPATIAL),
         x_desc_(tensor_descriptor(spec.shape, spec.format, variant.compute)),
+        // Our scale, bias and statistics are fp32 [1, C, 1, 1], whatever the data's type, and
+        // cuDNN is told so. cudnnDeriveBNTensorDescriptor gives exactly that for fp32 and fp16
+        // data but keeps bf16 data's own type ("for other data types, the same type as the
+        // input"), which would have cuDNN read and write our fp32 tensors as bf16. Where cuDNN
+        // does not take fp32 parameters with bf16 data, the trial run refuses the variant and the
+        // layer runs on fp32 staging copies instead.
+        param_desc_(tensor_descriptor({1, spec.shape.c, 1, 1}, MemoryFormat::kChannelsFirst,
+                                      DataType::kFloat32)),
         relu_(relu_descriptor()),
         staging_(context, spec.dtype, spec.shape.elements(), variant.compute != spec.dtype) {
-    KUBETRAIN_CUDA_CHECK(cudnnDeriveBNTensorDescriptor(param_desc_.get(), x_desc_.get(), mode_));
-    require_fp32_parameters();
     size_t forward_bytes = 0;
     size_t backward_bytes = 0;
     size_t reserve_bytes = 0;
@@ -70,8 +76,8 @@ class Plan {
     // The size query gets y's descriptor even unfused, as PyTorch, TensorFlow and Paddle pass it
     // (y has x's shape): cuDNN documents it as optional only for the backward call itself.
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
-        context.cudnn(), mode_, variant.ops, x_desc_.get(), x_desc_.get(), x_desc_.get(), residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(),
-        &backward_bytes));
+        context.cudnn(), mode_, variant.ops, x_desc_.get(), x_desc_.get(), x_desc_.get(),
+        residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(), &backward_bytes));
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
         context.cudnn(), mode_, variant.ops, activation_desc(), x_desc_.get(), &reserve_bytes));
     forward_workspace = forward_bytes;
@@ -99,22 +105,6 @@ class Plan {
   DeviceMemory reserve;
 
  private:
-  // Our scale, bias and statistics are fp32. cuDNN documents the derived descriptor as fp32 only
-  // for half data ("for other data types, the same type as the input"), so bf16 may ask for bf16
-  // parameters; cuDNN would then read and write our fp32 tensors as bf16 without any error. Such
-  // a variant is refused here, and the layer runs on the fp32 staging variant instead.
-  void require_fp32_parameters() const {
-    cudnnDataType_t type{};
-    int n = 0, c = 0, h = 0, w = 0, n_stride = 0, c_stride = 0, h_stride = 0, w_stride = 0;
-    KUBETRAIN_CUDA_CHECK(cudnnGetTensor4dDescriptor(param_desc_.get(), &type, &n, &c, &h, &w,
-                                                    &n_stride, &c_stride, &h_stride, &w_stride));
-    if (type != CUDNN_DATA_FLOAT) {
-      throw std::runtime_error("cuDNN wants the batch-norm parameters of " +
-                               std::string(to_string(variant_.compute)) +
-                               " data in that type, not fp32");
-    }
-  }
-
   Variant variant_;
   cudnnBatchNormMode_t mode_;
   TensorDescriptor x_desc_;
