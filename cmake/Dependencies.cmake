@@ -6,9 +6,11 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(JPEG REQUIRED)
-find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(dnnl REQUIRED)
+if(KUBETRAIN_OPERATOR)
+  find_package(CURL REQUIRED)  # the operator's Kubernetes client only
+endif()
 
 # Debian 12's cpp-httplib is a compiled library (no CMake package) built with OpenSSL, zlib and
 # Brotli support; every translation unit that includes httplib.h must see the same macros, or the
