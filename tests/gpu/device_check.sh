@@ -41,6 +41,9 @@ nvcc --version | tail -n 2
 
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DKUBETRAIN_CUDA=ON -DKUBETRAIN_OPERATOR=OFF)
 command -v ninja >/dev/null && cmake_args+=(-G Ninja)
+# CMake 4 refuses packages' config files that declare compatibility with CMake older than 3.5.
+cmake_major=$(cmake --version | head -n 1 | grep -oE '[0-9]+' | head -n 1)
+((${cmake_major:-0} >= 4)) && cmake_args+=(-DCMAKE_POLICY_VERSION_MINIMUM=3.5)
 if ! command -v mpirun >/dev/null; then
   echo "Open MPI not found: building a single-rank worker (KUBETRAIN_MPI=OFF)"
   cmake_args+=(-DKUBETRAIN_MPI=OFF)
