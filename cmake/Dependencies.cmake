@@ -6,9 +6,11 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(JPEG REQUIRED)
-find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(dnnl REQUIRED)
+if(KUBETRAIN_OPERATOR)
+  find_package(CURL REQUIRED)  # the operator's Kubernetes client only
+endif()
 
 # Debian 12's cpp-httplib is a compiled library (no CMake package) built with OpenSSL, zlib and
 # Brotli support; every translation unit that includes httplib.h must see the same macros, or the
@@ -30,6 +32,12 @@ endif()
 # CUDA backend: on when the toolkit (with cuDNN, cuBLAS and NCCL) is found, unless switched off.
 set(KUBETRAIN_CUDA_ENABLED OFF)
 if(NOT KUBETRAIN_CUDA STREQUAL "OFF")
+  # CMake 3.25.1 (Debian 12's) fails in find_package(CUDAToolkit) when the toolkit lacks the
+  # nvToolsExt library, as CUDA 13 does: it marks CUDA::nvToolsExt deprecated without checking that
+  # the target exists. An empty one stands in (nothing here links it); later releases check.
+  if(CMAKE_VERSION VERSION_LESS 3.26 AND NOT TARGET CUDA::nvToolsExt)
+    add_library(CUDA::nvToolsExt INTERFACE IMPORTED)
+  endif()
   find_package(CUDAToolkit 12)
   set(_cudnn_hints ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_LIBRARY_ROOT})
   set(_nccl_hints ${NCCL_ROOT} $ENV{NCCL_ROOT} ${CUDAToolkit_LIBRARY_ROOT})

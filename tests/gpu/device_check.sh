@@ -5,6 +5,9 @@
 #
 #   tests/gpu/device_check.sh [LOG_FILE]
 # Environment: BUILD_DIR (build-gpu), JOBS (nproc), SKIP_BENCHMARK=1 to run only the tests,
+#              KUBETRAIN_DEVICE_DEPS (.device-deps: the .deb files of scripts/fetch-device-deps.sh,
+#              used when present, for a machine without the -dev packages) and
+#              KUBETRAIN_DEVICE_DEPS_PREFIX (/tmp/kubetrain-deps: where they are unpacked),
 #              and what tests/bench/gpu_vs_torch.sh reads (STEPS, WARMUP_STEPS, PRECISIONS).
 set -uo pipefail
 
@@ -41,6 +44,9 @@ nvcc --version | tail -n 2
 
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DKUBETRAIN_CUDA=ON -DKUBETRAIN_OPERATOR=OFF)
 command -v ninja >/dev/null && cmake_args+=(-G Ninja)
+# CMake 4 refuses packages' config files that declare compatibility with CMake older than 3.5.
+cmake_major=$(cmake --version | head -n 1 | grep -oE '[0-9]+' | head -n 1)
+((${cmake_major:-0} >= 4)) && cmake_args+=(-DCMAKE_POLICY_VERSION_MINIMUM=3.5)
 if ! command -v mpirun >/dev/null; then
   echo "Open MPI not found: building a single-rank worker (KUBETRAIN_MPI=OFF)"
   cmake_args+=(-DKUBETRAIN_MPI=OFF)
@@ -65,6 +71,10 @@ use_wheel() {
 }
 use_wheel cudnn cudnn.h libcudnn CUDNN
 use_wheel nccl nccl.h libnccl NCCL
+
+source "$repo/tests/gpu/device_deps.sh"
+use_device_deps "${KUBETRAIN_DEVICE_DEPS:-$repo/.device-deps}" \
+                "${KUBETRAIN_DEVICE_DEPS_PREFIX:-/tmp/kubetrain-deps}" || exit 1
 
 section "configure"
 echo "cmake ${cmake_args[*]}"
