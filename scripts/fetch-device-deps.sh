@@ -3,7 +3,7 @@
 # compiler, CMake and the CUDA toolkit, for a GPU machine that cannot install packages itself.
 # tests/gpu/device_check.sh unpacks them there (tests/gpu/device_deps.sh); the folder is git-ignored,
 # so copy it along with the tree. Open MPI is left out: without mpirun the check builds a
-# single-rank worker.
+# single-rank worker. A Fashion-MNIST subset for the GPU learning test goes along too.
 #
 #   scripts/fetch-device-deps.sh [DIR]      (default: .device-deps/ in the repository)
 # Needs a Debian 12 (amd64) machine with current apt lists (apt-get update); no root.
@@ -40,3 +40,11 @@ for deb in "$dir"/*.deb; do
 done
 echo "${#packages[@]} packages in $dir:"
 du -ch "$dir"/*.deb | tail -n 1
+
+# The GPU learning test's data: a Fashion-MNIST subset (about 4 MB), when the data set is here.
+fashion_mnist=/usr/share/datasets/fashion-mnist
+if [[ -d $fashion_mnist ]]; then
+  python3 "$repo/scripts/fashion-mnist-subset.py" "$fashion_mnist" "$dir/fashion-mnist"
+else
+  echo "no $fashion_mnist (apt-get install dataset-fashion-mnist): the GPU learning test will skip"
+fi

@@ -5,6 +5,7 @@
 #
 #   tests/bench/gpu_vs_torch.sh [BUILD_DIR]      (default: build)
 # Environment: WARMUP_STEPS (20), STEPS (100), BATCH (256), PRECISIONS ("fp16 bf16"),
+#              GRAPH_ABLATION (1: also time each precision with cudaGraphs false),
 #              PYTHON (the first of python3, /usr/bin/python3 that imports torch).
 set -euo pipefail
 
@@ -86,5 +87,19 @@ for precision in $precisions; do
   theirs=$(images_per_second "$workdir/torch-$precision.log") || { status=1; continue; }
   ratio=$("$python" -c "print(f'{$ours / $theirs:.2f}')")
   echo "RESULT $precision: kubetrain $ours img/s, PyTorch $theirs img/s, ratio ${ratio}x"
+
+  # What replaying the step from a CUDA graph is worth: the same run with every launch issued.
+  if [[ ${GRAPH_ABLATION:-1} == 1 ]]; then
+    echo "== kubetrain-worker --benchmark, $precision, batch $batch, cudaGraphs false"
+    if "$worker" --config "$config" --benchmark --set cudaGraphs=false 2>&1 |
+        tee "$workdir/eager-$precision.log"; then
+      eager=$(images_per_second "$workdir/eager-$precision.log") || { status=1; continue; }
+      gain=$("$python" -c "print(f'{$ours / $eager:.2f}')")
+      echo "RESULT $precision without CUDA graphs: kubetrain $eager img/s (graphs ${gain}x)"
+    else
+      echo "kubetrain-worker failed for $precision without CUDA graphs" >&2
+      status=1
+    fi
+  fi
 done
 exit $status
