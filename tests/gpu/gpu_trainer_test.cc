@@ -117,6 +117,8 @@ TEST_F(GpuTrainerTest, StepsReplayedFromACudaGraphEqualEagerSteps) {
   const TrainingRun eager = train(*backend_, config);
   config.cuda_graphs = true;
   const TrainingRun replayed = train(*backend_, config);
+  EXPECT_EQ(eager.summary.graph_steps, 0);
+  EXPECT_EQ(replayed.summary.graph_steps, 8) << "recording failed: see the warning above";
   EXPECT_EQ(replayed.summary.loss_scale, eager.summary.loss_scale);
   EXPECT_EQ(replayed.summary.loss_scale, 2048.0f);
   const double moved = max_difference(eager.weights, before);
@@ -157,6 +159,7 @@ logEverySteps: 64
   if (config.precision == DataType::kFloat16) config.loss_scale = LossScaleConfig{};
   const TrainingRun run = train(*backend_, config, open_datasets(config.data));
   EXPECT_EQ(run.summary.steps, 3 * (8192 / 128));
+  EXPECT_EQ(run.summary.graph_steps, run.summary.steps - 2) << "all but two eager steps replayed";
   // Ten classes: chance is 10%; the CPU backend reaches about 85% with these settings.
   EXPECT_GE(run.summary.top1, 0.80) << to_string(config.precision);
 }

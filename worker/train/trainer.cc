@@ -76,6 +76,7 @@ std::string to_json_line(const TrainingSummary& summary, const WorkerConfig& con
                          {"finalLoss", summary.final_loss},
                          {"lossScale", summary.loss_scale},
                          {"skippedSteps", summary.skipped_steps},
+                         {"graphSteps", summary.graph_steps},
                          {"weightsChecksum", summary.weights_checksum}};
   line["top1"] = summary.top1 < 0 ? nlohmann::json(nullptr) : nlohmann::json(summary.top1);
   return line.dump();
@@ -269,6 +270,7 @@ TrainingSummary Trainer::run() {
   summary.final_loss = last_loss_;
   summary.loss_scale = scaler_.scale();
   summary.skipped_steps = scaler_.skipped_steps();
+  summary.graph_steps = step_graph_ ? step_graph_->replays() : 0;
   auto snapshot = progress_.snapshot();
   snapshot.state = "succeeded";
   snapshot.top1 = last_top1_;

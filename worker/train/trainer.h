@@ -33,6 +33,7 @@ struct TrainingSummary {
   int64_t skipped_steps = 0;
   float loss_scale = 1;
   uint32_t weights_checksum = 0;  // CRC-32 of the final weights, verified equal on every rank
+  int64_t graph_steps = 0;        // steps whose gradients were replayed from a CUDA graph
 };
 
 std::string to_json_line(const TrainingSummary& summary, const WorkerConfig& config,
