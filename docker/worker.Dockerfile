@@ -20,11 +20,22 @@ ARG UBUNTU_VERSION=24.04
 FROM nvidia/cuda:${CUDA_VERSION}-cudnn-devel-ubuntu${UBUNTU_VERSION} AS build
 ARG BUILD_TYPE=Release
 ARG CUDA_ARCHITECTURES="80-real;90-real;90-virtual"
-RUN apt-get update \
+# The CPU backend is written against oneDNN 2's API (Debian 12 ships 2.6.3); Ubuntu 24.04 has only
+# oneDNN 3, whose API differs. Debian 12's two oneDNN packages, checked against their published
+# SHA-256, install on Ubuntu 24.04 as they are (they need only libgomp1 and the OpenCL loader).
+ARG ONEDNN_POOL=https://deb.debian.org/debian/pool/main/o/onednn
+ADD ${ONEDNN_POOL}/libdnnl2_2.6.3-1_amd64.deb ${ONEDNN_POOL}/libdnnl-dev_2.6.3-1_amd64.deb /tmp/onednn/
+RUN printf '%s  %s\n' \
+      9a8c4d2a880ac44175e531f55b9618b6539584c9fc5fd9eaf2070b6099a819bd libdnnl2_2.6.3-1_amd64.deb \
+      1ac357ed0464a1c559dd66600ee3e713a2eb3531e743ccebb9f4e9193497bef3 libdnnl-dev_2.6.3-1_amd64.deb \
+      | (cd /tmp/onednn && sha256sum -c -) \
+ && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libopenmpi-dev openmpi-bin libnccl-dev \
-      libdnnl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev \
+      /tmp/onednn/libdnnl2_2.6.3-1_amd64.deb /tmp/onednn/libdnnl-dev_2.6.3-1_amd64.deb \
+      ocl-icd-opencl-dev opencl-c-headers \
+      libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev \
       libcurl4-openssl-dev libssl-dev zlib1g-dev libjpeg-turbo8-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -45,13 +56,16 @@ ARG UID=1000
 ARG GID=1000
 ARG FASHION_MNIST=1
 COPY --from=build /build/runtime-packages.txt /tmp/runtime-packages.txt
+# runtime-packages.txt names libdnnl2, which Ubuntu does not have: apt takes it from this file.
+COPY --from=build /tmp/onednn/libdnnl2_2.6.3-1_amd64.deb /tmp/onednn/
 # The base image's default user "ubuntu" holds UID 1000; kubetrain takes its place. Host keys that
 # openssh-server generates at install time are removed so that no two images share them.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      openmpi-bin openssh-server openssh-client libnccl2 $(cat /tmp/runtime-packages.txt) \
+      openmpi-bin openssh-server openssh-client libnccl2 /tmp/onednn/libdnnl2_2.6.3-1_amd64.deb \
+      $(cat /tmp/runtime-packages.txt) \
       $([ "${FASHION_MNIST}" = 1 ] && echo dataset-fashion-mnist) \
- && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt /etc/ssh/ssh_host_* \
+ && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt /tmp/onednn /etc/ssh/ssh_host_* \
  && (userdel --remove ubuntu 2>/dev/null || true) \
  && groupadd --gid ${GID} kubetrain \
  && useradd --uid ${UID} --gid ${GID} --create-home --shell /bin/bash kubetrain \
