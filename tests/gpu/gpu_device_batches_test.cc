@@ -68,10 +68,7 @@ TEST_P(GpuDeviceBatchesTest, EveryBatchArrivesWholeAndInOrder) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, GpuDeviceBatchesTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, GpuDeviceBatchesTest, all_types(), type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing

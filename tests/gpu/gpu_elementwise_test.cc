@@ -101,10 +101,7 @@ TEST_P(GpuCastTest, FillNormalIsDeterministicPerSeedWithTheRequestedMoments) {
   EXPECT_NEAR(stddev, 60.0, 1.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, GpuCastTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, GpuCastTest, all_types(), type_name);
 
 using GpuAllFiniteTest = GpuTest;
 

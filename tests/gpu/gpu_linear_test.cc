@@ -54,10 +54,7 @@ TEST_P(GpuLinearTest, ForwardAndGradientsMatchReference) {
   EXPECT_LE(relative_error(to_host(db_d->data(), DataType::kFloat32, out), db), tolerance(type));
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, GpuLinearTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, GpuLinearTest, all_types(), type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing

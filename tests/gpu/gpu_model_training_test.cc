@@ -50,10 +50,7 @@ TEST_P(GpuModelTrainingTest, ResNet20FitsOneBatch) {
       << "first loss " << losses.front() << ", last " << losses.back();
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, GpuModelTrainingTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, GpuModelTrainingTest, all_types(), type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing

@@ -74,10 +74,7 @@ TEST_P(GpuSoftmaxCrossEntropyTest, LabelOutOfRangeGivesNanLoss) {
   EXPECT_TRUE(std::isnan(to_host(loss_d->data(), DataType::kFloat32, 1)[0]));
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, GpuSoftmaxCrossEntropyTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, GpuSoftmaxCrossEntropyTest, all_types(), type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing

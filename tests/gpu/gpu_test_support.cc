@@ -71,6 +71,10 @@ double relative_error(const std::vector<float>& actual, const std::vector<double
   return error / scale;
 }
 
+std::string type_name(const ::testing::TestParamInfo<DataType>& info) {
+  return std::string(to_string(info.param));
+}
+
 std::string format_and_type_name(const ::testing::TestParamInfo<FormatAndType>& info) {
   return std::string(to_string(std::get<0>(info.param))) + "_" +
          std::string(to_string(std::get<1>(info.param)));

@@ -51,12 +51,17 @@ std::vector<float> random_values(int64_t count, uint32_t seed, float low = -1.0f
 // max |actual - expected| / max(max |expected|, 1e-12): the relative error of the whole tensor.
 double relative_error(const std::vector<float>& actual, const std::vector<double>& expected);
 
-// Every memory format with every data type, for parameterised tests, and their names.
+// Every data type, for parameterised tests, and their names.
+inline auto all_types() {
+  return ::testing::Values(DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16);
+}
+std::string type_name(const ::testing::TestParamInfo<DataType>& info);
+
+// Every memory format with every data type, and their names.
 using FormatAndType = std::tuple<MemoryFormat, DataType>;
 inline auto all_formats_and_types() {
   return ::testing::Combine(
-      ::testing::Values(MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst),
-      ::testing::Values(DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16));
+      ::testing::Values(MemoryFormat::kChannelsLast, MemoryFormat::kChannelsFirst), all_types());
 }
 std::string format_and_type_name(const ::testing::TestParamInfo<FormatAndType>& info);
 
