@@ -52,8 +52,7 @@ TrainingRun train(Backend& backend, const WorkerConfig& config, DatasetPair data
   TrainingRun run;
   run.summary = trainer.run();
   auto& store = trainer.model().parameters();
-  run.weights.resize(static_cast<size_t>(store.parameter_count()));
-  backend.download(store.weights(), run.weights.data(), run.weights.size() * sizeof(float));
+  run.weights = to_host(backend, store.weights(), DataType::kFloat32, store.parameter_count());
   return run;
 }
 
@@ -65,11 +64,9 @@ std::vector<float> initial_weights(Backend& backend, const WorkerConfig& config)
   auto communicator = make_single_communicator();
   TrainingProgress progress;
   Trainer trainer(untrained, *communicator, backend, {}, progress, /*benchmark=*/false);
-  auto& model = trainer.model();
-  model.initialize(config.seed);
-  std::vector<float> weights(static_cast<size_t>(model.parameters().parameter_count()));
-  backend.download(model.parameters().weights(), weights.data(), weights.size() * sizeof(float));
-  return weights;
+  trainer.model().initialize(config.seed);
+  auto& store = trainer.model().parameters();
+  return to_host(backend, store.weights(), DataType::kFloat32, store.parameter_count());
 }
 
 double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -164,10 +161,7 @@ logEverySteps: 64
   EXPECT_GE(run.summary.top1, 0.80) << to_string(config.precision);
 }
 
-INSTANTIATE_TEST_SUITE_P(Precisions, GpuLearningTest,
-                         ::testing::Values(DataType::kFloat32, DataType::kFloat16,
-                                           DataType::kBFloat16),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Precisions, GpuLearningTest, all_types(), type_name);
 
 }  // namespace
 }  // namespace kubetrain::testing
