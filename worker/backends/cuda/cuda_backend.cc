@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <deque>
-#include <utility>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "worker/backends/cuda/cublas_linear.h"
