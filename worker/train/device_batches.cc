@@ -6,72 +6,76 @@
 namespace kubetrain {
 namespace {
 
-// Device buffers for one batch: images in the compute type, labels, and an fp32 staging buffer
-// when the compute type is not fp32 (the cast happens on the device).
+// Where a loaded batch goes: device buffers for its images in the compute type and its labels,
+// an fp32 device staging buffer when the compute type is not fp32 (the cast happens on the
+// device), and two pinned host buffers that batches pass through. A batch is copied into one of
+// those and uploaded from there asynchronously: the host never waits for the device's queue to
+// drain (an upload from pageable memory must), only, before refilling a pinned buffer, for the
+// upload that read it two batches ago. The device buffers are the same for every batch, so the
+// uploads are ordered after the previous step on the stream and a recorded training step stays
+// valid.
 class DeviceBatchBuffers {
  public:
   DeviceBatchBuffers(Backend& backend, DataType compute_type, const BatchLayout& layout)
       : backend_(backend),
         compute_type_(compute_type),
-        elements_(layout.shape.elements()),
-        images_(backend.allocate(static_cast<size_t>(elements_) * size_of(compute_type))),
-        labels_(backend.allocate(static_cast<size_t>(layout.shape.n) * sizeof(int32_t))) {
-    if (compute_type != DataType::kFloat32) {
-      staging_ = backend.allocate(static_cast<size_t>(elements_) * sizeof(float));
+        image_bytes_(static_cast<size_t>(layout.shape.elements()) * sizeof(float)),
+        label_bytes_(static_cast<size_t>(layout.shape.n) * sizeof(int32_t)),
+        images_(backend.allocate(static_cast<size_t>(layout.shape.elements()) *
+                                 size_of(compute_type))),
+        labels_(backend.allocate(label_bytes_)) {
+    if (compute_type != DataType::kFloat32) staging_ = backend.allocate(image_bytes_);
+    for (auto& pinned : pinned_) {
+      pinned.images = backend.allocate_host(image_bytes_);
+      pinned.labels = backend.allocate_host(label_bytes_);
     }
   }
 
-  // Queues the copies from host memory that must stay untouched until they have run.
-  void upload(const float* images, const int32_t* labels, int64_t label_count) {
+  // Queues the upload of `batch`, whose memory may be reused as soon as this returns.
+  void upload(const HostBatch& batch) {
+    Pinned& pinned = pinned_[turn_];
+    turn_ = 1 - turn_;
+    backend_.wait_for(pinned.read_by_upload);
+    std::memcpy(pinned.images->data(), batch.images.data(), image_bytes_);
+    std::memcpy(pinned.labels->data(), batch.labels.data(), label_bytes_);
     void* target = staging_ ? staging_->data() : images_->data();
-    backend_.upload(images, target, static_cast<size_t>(elements_) * sizeof(float));
+    backend_.upload(pinned.images->data(), target, image_bytes_);
     if (staging_) {
       backend_.cast(DataType::kFloat32, staging_->data(), compute_type_, images_->data(),
-                    elements_);
+                    static_cast<int64_t>(image_bytes_ / sizeof(float)));
     }
-    backend_.upload(labels, labels_->data(), static_cast<size_t>(label_count) * sizeof(int32_t));
+    backend_.upload(pinned.labels->data(), labels_->data(), label_bytes_);
+    pinned.read_by_upload = backend_.mark();
   }
 
   void* images() { return images_->data(); }
   int32_t* labels() { return labels_->as<int32_t>(); }
 
  private:
+  // Host memory the backend copies from without waiting (pinned on CUDA), and the stream point
+  // after the last upload that read it.
+  struct Pinned {
+    std::unique_ptr<DeviceBuffer> images;
+    std::unique_ptr<DeviceBuffer> labels;
+    uint64_t read_by_upload = 0;
+  };
+
   Backend& backend_;
   DataType compute_type_;
-  int64_t elements_;
+  size_t image_bytes_;  // fp32, as the loader produces them
+  size_t label_bytes_;
   std::unique_ptr<DeviceBuffer> images_;
   std::unique_ptr<DeviceBuffer> labels_;
   std::unique_ptr<DeviceBuffer> staging_;
+  Pinned pinned_[2];
+  int turn_ = 0;
 };
 
-// Host memory the backend copies from without waiting (pinned on CUDA), and the stream point
-// after the last copy that read it.
-struct PinnedBatch {
-  std::unique_ptr<DeviceBuffer> images;
-  std::unique_ptr<DeviceBuffer> labels;
-  uint64_t read_by_upload = 0;
-};
-
-// Each batch is copied from the loader's memory into one of two pinned buffers and uploaded from
-// there asynchronously: the host never waits for the device's queue to drain (an upload from
-// pageable memory must), only, before refilling a pinned buffer, for the upload that read it
-// two batches ago. The device buffers are the same for every batch, so the uploads are ordered
-// after the previous step on the stream and a recorded training step stays valid.
 class LoadedBatches final : public DeviceBatches {
  public:
   LoadedBatches(Backend& backend, DataType compute_type, std::unique_ptr<BatchLoader> loader,
                 const BatchLayout& layout)
-      : backend_(backend),
-        loader_(std::move(loader)),
-        buffers_(backend, compute_type, layout),
-        image_bytes_(static_cast<size_t>(layout.shape.elements()) * sizeof(float)),
-        label_count_(layout.shape.n),
-        label_bytes_(static_cast<size_t>(label_count_) * sizeof(int32_t)) {
-    for (auto& pinned : pinned_) {
-      pinned.images = backend.allocate_host(image_bytes_);
-      pinned.labels = backend.allocate_host(label_bytes_);
-    }
-  }
+      : loader_(std::move(loader)), buffers_(backend, compute_type, layout) {}
 
   void start(std::vector<std::vector<int64_t>> steps, uint64_t pass_key) override {
     loader_->start(std::move(steps), pass_key);
@@ -80,28 +84,16 @@ class LoadedBatches final : public DeviceBatches {
   std::optional<DeviceBatch> next() override {
     auto batch = loader_->next();
     if (!batch) return std::nullopt;
-    PinnedBatch& pinned = pinned_[turn_];
-    turn_ = 1 - turn_;
-    backend_.wait_for(pinned.read_by_upload);
-    std::memcpy(pinned.images->data(), batch->images.data(), image_bytes_);
-    std::memcpy(pinned.labels->data(), batch->labels.data(), label_bytes_);
+    buffers_.upload(*batch);
     const int64_t valid = batch->valid;
     // Copied: its memory serves the next batch instead of fresh pages.
     loader_->recycle(std::move(*batch));
-    buffers_.upload(pinned.images->as<float>(), pinned.labels->as<int32_t>(), label_count_);
-    pinned.read_by_upload = backend_.mark();
     return DeviceBatch{buffers_.images(), buffers_.labels(), valid};
   }
 
  private:
-  Backend& backend_;
   std::unique_ptr<BatchLoader> loader_;
   DeviceBatchBuffers buffers_;
-  size_t image_bytes_;
-  int64_t label_count_;
-  size_t label_bytes_;
-  PinnedBatch pinned_[2];
-  int turn_ = 0;
 };
 
 class SyntheticBatches final : public DeviceBatches {
