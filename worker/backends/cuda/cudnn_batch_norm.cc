@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "worker/backends/cuda/cuda_check.h"
@@ -16,27 +17,39 @@
 namespace kubetrain::cuda {
 namespace {
 
-// One way of running the layer: cuDNN's operation set and the data type cuDNN computes on
-// (the spec's type, or fp32 through the context's staging tensors).
+// One way of running the layer: cuDNN's operation set, its batch-norm mode and the data type
+// cuDNN computes on (the spec's type, or fp32 through the context's staging tensors).
 struct Variant {
   cudnnBatchNormOps_t ops;
+  cudnnBatchNormMode_t mode;
   DataType compute;
 };
 
 std::vector<Variant> candidates(const BatchNormSpec& spec) {
-  std::vector<Variant> variants;
+  std::vector<std::pair<cudnnBatchNormOps_t, DataType>> ways;
   // cuDNN documents its fused BN + add + ReLU kernels for NHWC half tensors with C % 4 == 0.
   // Both fused operation sets end in the activation, so a residual add without a ReLU cannot
   // use them: BN_ADD_ACTIVATION would clamp the sum at zero.
   if (spec.relu && spec.format == MemoryFormat::kChannelsLast &&
       spec.dtype == DataType::kFloat16 && spec.shape.c % 4 == 0) {
-    variants.push_back({spec.add_residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION
-                                          : CUDNN_BATCHNORM_OPS_BN_ACTIVATION,
-                        spec.dtype});
+    ways.emplace_back(spec.add_residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION
+                                        : CUDNN_BATCHNORM_OPS_BN_ACTIVATION,
+                      spec.dtype);
   }
-  variants.push_back({CUDNN_BATCHNORM_OPS_BN, spec.dtype});
+  ways.emplace_back(CUDNN_BATCHNORM_OPS_BN, spec.dtype);
   if (spec.dtype != DataType::kFloat32) {
-    variants.push_back({CUDNN_BATCHNORM_OPS_BN, DataType::kFloat32});
+    ways.emplace_back(CUDNN_BATCHNORM_OPS_BN, DataType::kFloat32);
+  }
+
+  std::vector<Variant> variants;
+  for (const auto& [ops, compute] : ways) {
+    // The persistent kernels are cuDNN's fast path for NHWC (PyTorch uses them there), but they
+    // keep a channel's partial sums on chip and are not offered for every shape and type: each
+    // way is tried persistent first, then with the plain spatial kernels.
+    if (spec.format == MemoryFormat::kChannelsLast) {
+      variants.push_back({ops, CUDNN_BATCHNORM_SPATIAL_PERSISTENT, compute});
+    }
+    variants.push_back({ops, CUDNN_BATCHNORM_SPATIAL, compute});
   }
   return variants;
 }
@@ -45,7 +58,8 @@ std::string describe(const Variant& variant) {
   const char* ops = variant.ops == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION ? "BN+add+ReLU"
                     : variant.ops == CUDNN_BATCHNORM_OPS_BN_ACTIVATION   ? "BN+ReLU"
                                                                          : "BN";
-  return std::string(ops) + " in " + std::string(to_string(variant.compute));
+  const char* mode = variant.mode == CUDNN_BATCHNORM_SPATIAL_PERSISTENT ? ", persistent" : "";
+  return std::string(ops) + " in " + std::string(to_string(variant.compute)) + mode;
 }
 
 // Descriptors, workspace sizes and reserve space for one variant.
@@ -53,9 +67,6 @@ class Plan {
  public:
   Plan(CudaContext& context, const BatchNormSpec& spec, Variant variant)
       : variant_(variant),
-        // The persistent kernels are cuDNN's fast path for NHWC (as PyTorch uses them).
-        mode_(spec.format == MemoryFormat::kChannelsLast ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT
-                                                          : CUDNN_BATCHNORM_SPATIAL),
         x_desc_(tensor_descriptor(spec.shape, spec.format, variant.compute)),
         // Our scale, bias and statistics are fp32 [1, C, 1, 1], whatever the data's type, and
         // cuDNN is told so. cudnnDeriveBNTensorDescriptor gives exactly that for fp32 and fp16
@@ -71,15 +82,16 @@ class Plan {
     size_t backward_bytes = 0;
     size_t reserve_bytes = 0;
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
-        context.cudnn(), mode_, variant.ops, x_desc_.get(), residual_desc(), x_desc_.get(),
+        context.cudnn(), variant.mode, variant.ops, x_desc_.get(), residual_desc(), x_desc_.get(),
         param_desc_.get(), activation_desc(), &forward_bytes));
     // The size query gets y's descriptor even unfused, as PyTorch, TensorFlow and Paddle pass it
     // (y has x's shape): cuDNN documents it as optional only for the backward call itself.
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
-        context.cudnn(), mode_, variant.ops, x_desc_.get(), x_desc_.get(), x_desc_.get(),
+        context.cudnn(), variant.mode, variant.ops, x_desc_.get(), x_desc_.get(), x_desc_.get(),
         residual_desc(), x_desc_.get(), param_desc_.get(), activation_desc(), &backward_bytes));
     KUBETRAIN_CUDA_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
-        context.cudnn(), mode_, variant.ops, activation_desc(), x_desc_.get(), &reserve_bytes));
+        context.cudnn(), variant.mode, variant.ops, activation_desc(), x_desc_.get(),
+        &reserve_bytes));
     forward_workspace = forward_bytes;
     backward_workspace = backward_bytes;
     context.reserve_workspace(std::max(forward_bytes, backward_bytes));
@@ -87,7 +99,7 @@ class Plan {
   }
 
   const Variant& variant() const { return variant_; }
-  cudnnBatchNormMode_t mode() const { return mode_; }
+  cudnnBatchNormMode_t mode() const { return variant_.mode; }
   Fp32Staging& staging() { return staging_; }
   cudnnTensorDescriptor_t x_desc() const { return x_desc_.get(); }
   cudnnTensorDescriptor_t param_desc() const { return param_desc_.get(); }
@@ -106,7 +118,6 @@ class Plan {
 
  private:
   Variant variant_;
-  cudnnBatchNormMode_t mode_;
   TensorDescriptor x_desc_;
   TensorDescriptor param_desc_;
   ActivationDescriptor relu_;
