@@ -8,18 +8,23 @@
 #include <thread>
 #include <utility>
 
+#include "worker/dist/collective_watchdog.h"
+
 namespace kubetrain {
 namespace {
 
 class HostGradientReducer final : public GradientReducer {
  public:
   HostGradientReducer(Communicator& communicator, float* gradients, int64_t count,
-                      int64_t bucket_elements)
-      : GradientReducer(gradients, count, bucket_elements), communicator_(communicator) {
+                      int64_t bucket_elements, std::chrono::milliseconds collective_timeout)
+      : GradientReducer(gradients, count, bucket_elements),
+        communicator_(communicator),
+        watchdog_(make_collective_watchdog(communicator.size(), waits_, collective_timeout)) {
     if (communicator_.size() > 1) thread_ = std::thread([this] { run(); });
   }
 
   ~HostGradientReducer() override {
+    watchdog_.reset();
     if (!thread_.joinable()) return;
     {
       std::lock_guard lock(mutex_);
@@ -41,6 +46,7 @@ class HostGradientReducer final : public GradientReducer {
 
   void wait_all() override {
     if (communicator_.size() == 1) return;
+    const auto waiting = waits_.enter("the MPI gradient allreduce");
     std::unique_lock lock(mutex_);
     all_done_.wait(lock, [this] { return queue_.empty() && !busy_; });
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
@@ -72,6 +78,8 @@ class HostGradientReducer final : public GradientReducer {
   }
 
   Communicator& communicator_;
+  HostWaits waits_;
+  std::unique_ptr<CollectiveWatchdog> watchdog_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
@@ -84,10 +92,11 @@ class HostGradientReducer final : public GradientReducer {
 
 }  // namespace
 
-std::unique_ptr<GradientReducer> make_host_gradient_reducer(Communicator& communicator,
-                                                            float* gradients, int64_t count,
-                                                            int64_t bucket_elements) {
-  return std::make_unique<HostGradientReducer>(communicator, gradients, count, bucket_elements);
+std::unique_ptr<GradientReducer> make_host_gradient_reducer(
+    Communicator& communicator, float* gradients, int64_t count, int64_t bucket_elements,
+    std::chrono::milliseconds collective_timeout) {
+  return std::make_unique<HostGradientReducer>(communicator, gradients, count, bucket_elements,
+                                               collective_timeout);
 }
 
 }  // namespace kubetrain
