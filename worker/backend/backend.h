@@ -4,6 +4,7 @@
 // backend (oneDNN, worker/backends/cpu) and the CUDA backend (cuDNN, cuBLAS, NCCL,
 // worker/backends/cuda) implement it; nothing above this line knows which one runs.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -132,10 +133,12 @@ class Backend {
 
   // ---- communication ------------------------------------------------------------------------
   // The reducer that averages the flat fp32 gradient buffer across `communicator`'s ranks:
-  // MPI for host memory, NCCL for CUDA memory.
-  virtual std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
-                                                                 float* gradients,
-                                                                 int64_t count) = 0;
+  // MPI for host memory, NCCL for CUDA memory. On more than one rank it runs a watchdog that ends
+  // the process when a wait for the device or the allreduce outlasts `collective_timeout` (zero:
+  // never) or the communicator reports an error (worker/dist/collective_watchdog.h).
+  virtual std::unique_ptr<GradientReducer> make_gradient_reducer(
+      Communicator& communicator, float* gradients, int64_t count,
+      std::chrono::milliseconds collective_timeout) = 0;
 };
 
 // Creates the backend for `kind`; throws std::runtime_error with the reason when the kind is not

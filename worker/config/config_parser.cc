@@ -20,8 +20,8 @@ const std::vector<std::string_view> kTopKeys = {
     "model",     "data",          "globalBatchSize", "epochs",    "steps",
     "optimizer", "schedule",      "labelSmoothing",  "precision", "lossScale",
     "lossScaleGrowthInterval",    "dataFormat",      "device",    "allowTf32",
-    "cudaGraphs", "eval",         "checkpoint",      "benchmark", "seed",
-    "statusPort", "logEverySteps"};
+    "cudaGraphs", "collectiveTimeoutSeconds",        "eval",      "checkpoint",
+    "benchmark",  "seed",         "statusPort",      "logEverySteps"};
 const std::vector<std::string_view> kDataKeys = {
     "dataset",  "path",          "imageSize",          "augment",           "threads",
     "prefetch", "trainExamples", "validationExamples", "syntheticExamples", "classes"};
@@ -186,6 +186,7 @@ WorkerConfig read_config(const YAML::Node& root) {
                       " needs device: cuda (the CPU backend computes in fp32)");
   top.read("allowTf32", config.allow_tf32);
   top.read("cudaGraphs", config.cuda_graphs);
+  top.read("collectiveTimeoutSeconds", config.collective_timeout_seconds, kNonNegativeInt);
   config.eval = read_eval(top.section("eval", kEvalKeys));
   config.checkpoint = read_checkpoint(top.section("checkpoint", kCheckpointKeys));
   config.benchmark = read_benchmark(top.section("benchmark", kBenchmarkKeys));

@@ -113,6 +113,8 @@ std::string to_yaml(const WorkerConfig& config) {
   out << YAML::Key << "device" << YAML::Value << std::string(device_name(config.device));
   out << YAML::Key << "allowTf32" << YAML::Value << config.allow_tf32;
   out << YAML::Key << "cudaGraphs" << YAML::Value << config.cuda_graphs;
+  out << YAML::Key << "collectiveTimeoutSeconds" << YAML::Value
+      << config.collective_timeout_seconds;
   emit_eval_and_checkpoint(out, config);
   out << YAML::Key << "benchmark" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "warmupSteps" << YAML::Value << config.benchmark.warmup_steps;

@@ -127,7 +127,8 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
 
   auto& store = model_->parameters();
   reducer_ = backend.make_gradient_reducer(communicator, store.gradients(),
-                                           store.parameter_count());
+                                           store.parameter_count(),
+                                           std::chrono::seconds(config.collective_timeout_seconds));
   if (backend.kind() == DeviceKind::kCuda && config.cuda_graphs) {
     step_graph_ = std::make_unique<StepGraph>(
         [&backend](const std::function<void()>& work) { return backend.record(work); },

@@ -25,7 +25,8 @@ const std::vector<BadConfig> kBadConfigs = {
     {"modle: resnet20", {},
      "modle: unknown key; did you mean model? valid keys: model, data, globalBatchSize, epochs, steps, "
      "optimizer, schedule, labelSmoothing, precision, lossScale, lossScaleGrowthInterval, dataFormat, "
-     "device, allowTf32, cudaGraphs, eval, checkpoint, benchmark, seed, statusPort, logEverySteps"},
+     "device, allowTf32, cudaGraphs, collectiveTimeoutSeconds, eval, checkpoint, benchmark, seed, "
+     "statusPort, logEverySteps"},
     {"optimizer: {learning_rate: 0.1}", {},
      "optimizer.learning_rate: unknown key; did you mean optimizer.learningRate? valid keys: "
      "learningRate, baseBatchSize, momentum, weightDecay, nesterov"},
@@ -52,8 +53,8 @@ const std::vector<BadConfig> kBadConfigs = {
     {"data: {threads: }", {}, "data.threads: expected a positive integer, got an empty value"},
     {"- model", {}, "config: expected a mapping of keys (model, data, globalBatchSize, epochs, steps, "
                     "optimizer, schedule, labelSmoothing, precision, lossScale, lossScaleGrowthInterval, "
-                    "dataFormat, device, allowTf32, cudaGraphs, eval, checkpoint, benchmark, seed, statusPort, "
-                    "logEverySteps), got a sequence"},
+                    "dataFormat, device, allowTf32, cudaGraphs, collectiveTimeoutSeconds, eval, checkpoint, "
+                    "benchmark, seed, statusPort, logEverySteps), got a sequence"},
     {"model: resnet20\n  data: 2\n", {}, "config: invalid YAML at line 2, column 7: illegal map value"},
     // Out of range.
     {"globalBatchSize: 0", {}, "globalBatchSize: expected a positive integer, got '0'"},
@@ -77,6 +78,8 @@ const std::vector<BadConfig> kBadConfigs = {
     {"schedule: {decayFactor: 1.5}", {}, "schedule.decayFactor: expected a number in (0, 1], got '1.5'"},
     {"schedule: {warmupEpochs: -1}", {}, "schedule.warmupEpochs: expected a non-negative number, got '-1'"},
     {"seed: -3", {}, "seed: expected a non-negative integer, got '-3'"},
+    {"collectiveTimeoutSeconds: -1", {},
+     "collectiveTimeoutSeconds: expected a non-negative integer, got '-1'"},
     {"precision: fp16\nlossScale: -8", {}, "lossScale: expected dynamic or a positive number, got '-8'"},
     {"optimizer: {learningRate: .nan}", {}, "optimizer.learningRate: expected a positive number, got '.nan'"},
     // Enumerations.

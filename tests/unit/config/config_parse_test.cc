@@ -41,6 +41,7 @@ TEST(ConfigParse, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(config.device, DeviceChoice::kAuto);
   EXPECT_TRUE(config.allow_tf32);
   EXPECT_TRUE(config.cuda_graphs);
+  EXPECT_EQ(config.collective_timeout_seconds, 600);
   EXPECT_EQ(config.eval.every_epochs, 1);
   EXPECT_FALSE(config.eval.skip);
   EXPECT_EQ(config.checkpoint.dir, "");
@@ -76,6 +77,7 @@ dataFormat: channels_first
 device: cuda
 allowTf32: false
 cudaGraphs: false
+collectiveTimeoutSeconds: 0
 eval: {everyEpochs: 5, skip: false}
 checkpoint: {dir: /checkpoints, everyEpochs: 3, keep: 7}
 benchmark: {warmupSteps: 4, steps: 20}
@@ -115,6 +117,7 @@ TEST(ConfigParse, ReadsEveryKey) {
   EXPECT_EQ(config.device, DeviceChoice::kCuda);
   EXPECT_FALSE(config.allow_tf32);
   EXPECT_FALSE(config.cuda_graphs);
+  EXPECT_EQ(config.collective_timeout_seconds, 0);
   EXPECT_EQ(config.eval.every_epochs, 5);
   EXPECT_EQ(config.checkpoint.dir, "/checkpoints");
   EXPECT_EQ(config.checkpoint.every_epochs, 3);
@@ -202,6 +205,7 @@ TEST(ConfigParse, ToYamlParsesBackToTheSameConfig) {
       EXPECT_EQ(again.loss_scale->growth_interval, config.loss_scale->growth_interval);
     }
     EXPECT_EQ(again.seed, config.seed);
+    EXPECT_EQ(again.collective_timeout_seconds, config.collective_timeout_seconds);
     EXPECT_EQ(again.checkpoint.dir, config.checkpoint.dir);
   }
 }

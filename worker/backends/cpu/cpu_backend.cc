@@ -135,9 +135,11 @@ class CpuBackend final : public Backend {
     cpu_sgd_update(segments, weights, gradients, momentum, hyper);
   }
 
-  std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
-                                                         float* gradients, int64_t count) override {
-    return make_host_gradient_reducer(communicator, gradients, count, kHostBucketBytes / 4);
+  std::unique_ptr<GradientReducer> make_gradient_reducer(
+      Communicator& communicator, float* gradients, int64_t count,
+      std::chrono::milliseconds collective_timeout) override {
+    return make_host_gradient_reducer(communicator, gradients, count, kHostBucketBytes / 4,
+                                      collective_timeout);
   }
 
  private:

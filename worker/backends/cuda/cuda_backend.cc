@@ -117,14 +117,14 @@ class CudaBackend final : public Backend {
         cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, context_.stream()));
     // Pinned memory is read by the DMA engine later (the caller keeps it until synchronize());
     // pageable memory may be reused as soon as we return, so wait for the copy.
-    if (!is_pinned(host)) KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
+    if (!is_pinned(host)) wait_for_stream("the GPU stream to finish an upload");
   }
 
   void download(const void* device, void* host, size_t bytes) override {
     KUBETRAIN_CUDA_CHECK(cudaSetDevice(context_.device()));
     KUBETRAIN_CUDA_CHECK(
         cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, context_.stream()));
-    KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
+    wait_for_stream("the GPU stream to finish a download");
   }
 
   void copy(const void* from, void* to, size_t bytes) override {
@@ -136,7 +136,7 @@ class CudaBackend final : public Backend {
     KUBETRAIN_CUDA_CHECK(cudaMemsetAsync(device, 0, bytes, context_.stream()));
   }
 
-  void synchronize() override { KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream())); }
+  void synchronize() override { wait_for_stream("the GPU stream to finish its work"); }
 
   uint64_t mark() override {
     cudaEvent_t event = nullptr;
@@ -156,7 +156,10 @@ class CudaBackend final : public Backend {
     // waiting on the last, and frees them all for reuse.
     while (!marks_.empty() && marks_.front().first <= point) {
       const cudaEvent_t event = marks_.front().second;
-      KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
+      {
+        const auto waiting = context_.host_waits().enter("the GPU stream to finish an upload");
+        KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
+      }
       marks_.pop_front();
       spare_events_.push_back(event);
     }
@@ -208,7 +211,7 @@ class CudaBackend final : public Backend {
     int* host = static_cast<int*>(non_finite_host_.data());
     KUBETRAIN_CUDA_CHECK(
         cudaMemcpyAsync(host, flag, sizeof(int), cudaMemcpyDeviceToHost, context_.stream()));
-    KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
+    wait_for_stream("the GPU stream to finish the loss-scale check");
     return *host == 0;
   }
 
@@ -231,15 +234,22 @@ class CudaBackend final : public Backend {
 
   // ---- communication ----------------------------------------------------------------------
 
-  std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
-                                                         float* gradients,
-                                                         int64_t count) override {
-    return cuda::make_nccl_gradient_reducer(communicator, context_.device(), context_.stream(),
-                                            gradients, count,
-                                            cuda::kNcclBucketBytes / int64_t{sizeof(float)});
+  std::unique_ptr<GradientReducer> make_gradient_reducer(
+      Communicator& communicator, float* gradients, int64_t count,
+      std::chrono::milliseconds collective_timeout) override {
+    return cuda::make_nccl_gradient_reducer(communicator, context_, gradients, count,
+                                            cuda::kNcclBucketBytes / int64_t{sizeof(float)},
+                                            collective_timeout);
   }
 
  private:
+  // Blocks until the stream has drained, watched by the reducer's watchdog: the stream may be
+  // held up behind an allreduce that never ends.
+  void wait_for_stream(const char* what) {
+    const auto waiting = context_.host_waits().enter(what);
+    KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
+  }
+
   void require_supported(DataType type) const {
     if (!supports(type)) {
       throw std::invalid_argument("precision " + std::string(to_string(type)) +

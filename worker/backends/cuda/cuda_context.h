@@ -12,6 +12,7 @@
 #include <cudnn.h>
 
 #include "worker/backends/cuda/device_memory.h"
+#include "worker/dist/collective_watchdog.h"
 
 namespace kubetrain::cuda {
 
@@ -43,6 +44,10 @@ class CudaContext {
   // (CUDA graphs) hold their addresses and are out of date from then on.
   uint64_t memory_generation() const { return memory_generation_; }
 
+  // Where the host blocks on the stream, which may be held up by an allreduce: the gradient
+  // reducer's watchdog reads it.
+  HostWaits& host_waits() { return host_waits_; }
+
  private:
   int device_;
   bool allow_tf32_;
@@ -52,6 +57,7 @@ class CudaContext {
   DeviceMemory workspace_;
   DeviceMemory staging_[kStagingSlots];
   uint64_t memory_generation_ = 0;
+  HostWaits host_waits_;
 };
 
 }  // namespace kubetrain::cuda

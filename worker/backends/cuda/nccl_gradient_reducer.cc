@@ -2,6 +2,8 @@
 
 #include <nccl.h>
 
+#include <string>
+
 #include "worker/backends/cuda/cuda_check.h"
 
 namespace kubetrain::cuda {
@@ -9,10 +11,11 @@ namespace {
 
 class NcclGradientReducer final : public GradientReducer {
  public:
-  NcclGradientReducer(Communicator& communicator, int device, cudaStream_t compute_stream,
-                      float* gradients, int64_t count, int64_t bucket_elements)
-      : GradientReducer(gradients, count, bucket_elements), compute_stream_(compute_stream) {
-    KUBETRAIN_CUDA_CHECK(cudaSetDevice(device));
+  NcclGradientReducer(Communicator& communicator, CudaContext& context, float* gradients,
+                      int64_t count, int64_t bucket_elements,
+                      std::chrono::milliseconds collective_timeout)
+      : GradientReducer(gradients, count, bucket_elements), compute_stream_(context.stream()) {
+    KUBETRAIN_CUDA_CHECK(cudaSetDevice(context.device()));
     // Rank 0 makes the id; every rank gets it through the host communicator (MPI).
     ncclUniqueId id{};
     if (communicator.rank() == 0) KUBETRAIN_CUDA_CHECK(ncclGetUniqueId(&id));
@@ -22,6 +25,8 @@ class NcclGradientReducer final : public GradientReducer {
       KUBETRAIN_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
       KUBETRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&gradients_ready_, cudaEventDisableTiming));
       KUBETRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&reduced_, cudaEventDisableTiming));
+      watchdog_ = make_collective_watchdog(communicator.size(), context.host_waits(),
+                                           collective_timeout, [this] { return async_error(); });
     } catch (...) {
       release();
       throw;
@@ -46,7 +51,19 @@ class NcclGradientReducer final : public GradientReducer {
   }
 
  private:
+  // What NCCL reports from its proxy threads, e.g. a peer's connection closed. The collectives
+  // themselves then hang, so this is polled rather than returned.
+  std::string async_error() const {
+    ncclResult_t state = ncclSuccess;
+    if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess) return "";
+    if (state == ncclSuccess || state == ncclInProgress) return "";
+    const char* detail = ncclGetLastError(comm_);
+    return "NCCL reports " + std::string(ncclGetErrorString(state)) +
+           (detail != nullptr && *detail != '\0' ? " (" + std::string(detail) + ")" : "");
+  }
+
   void release() noexcept {
+    watchdog_.reset();  // it reads the communicator
     if (comm_stream_ != nullptr) cudaStreamSynchronize(comm_stream_);
     if (comm_ != nullptr) ncclCommDestroy(comm_);
     if (reduced_ != nullptr) cudaEventDestroy(reduced_);
@@ -59,16 +76,16 @@ class NcclGradientReducer final : public GradientReducer {
   cudaStream_t comm_stream_ = nullptr;
   cudaEvent_t gradients_ready_ = nullptr;
   cudaEvent_t reduced_ = nullptr;
+  std::unique_ptr<CollectiveWatchdog> watchdog_;
 };
 
 }  // namespace
 
-std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(Communicator& communicator, int device,
-                                                            cudaStream_t compute_stream,
-                                                            float* gradients, int64_t count,
-                                                            int64_t bucket_elements) {
-  return std::make_unique<NcclGradientReducer>(communicator, device, compute_stream, gradients,
-                                               count, bucket_elements);
+std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(
+    Communicator& communicator, CudaContext& context, float* gradients, int64_t count,
+    int64_t bucket_elements, std::chrono::milliseconds collective_timeout) {
+  return std::make_unique<NcclGradientReducer>(communicator, context, gradients, count,
+                                               bucket_elements, collective_timeout);
 }
 
 }  // namespace kubetrain::cuda
