@@ -211,16 +211,22 @@ TrainingSummary Trainer::run() {
     auto window_start = Clock::now();
     int64_t window_steps = 0;
     int64_t step_in_epoch = 0;
-    while (step < total_steps_) {
+    std::optional<DeviceBatch> batch = train_batches_->next();
+    while (batch && step < total_steps_) {
       if (benchmark_ && step == warmup_steps) {
         backend_.synchronize();
         window_start = Clock::now();
         window_steps = 0;
         first_window = false;
       }
-      const auto batch = train_batches_->next();
-      if (!batch) break;
-      train_step(*batch, step);
+      compute_gradients(*batch, scaler_.scale());
+      // The next batch is copied and its upload queued while the device still computes this
+      // step's gradients, before the host waits for them (the loss-scale check): the host's work
+      // on the input overlaps the device's. Its upload is queued after this step's forward and
+      // backward, the only work that reads the batch buffers.
+      const bool another = step + 1 < total_steps_ && step_in_epoch + 1 < per_epoch;
+      batch = another ? train_batches_->next() : std::nullopt;
+      apply_gradients(step);
       ++step;
       ++step_in_epoch;
       ++window_steps;
@@ -293,9 +299,8 @@ void Trainer::compute_gradients(const DeviceBatch& batch, float loss_scale) {
   }
 }
 
-void Trainer::train_step(const DeviceBatch& batch, int64_t step) {
+void Trainer::apply_gradients(int64_t step) {
   auto& store = model_->parameters();
-  compute_gradients(batch, scaler_.scale());
   // Every rank holds the same averaged gradients, so every rank takes the same decision.
   const bool finite = !scaler_.dynamic() ||
                       backend_.all_finite(store.gradients(), store.parameter_count());

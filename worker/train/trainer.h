@@ -56,10 +56,11 @@ class Trainer {
   int64_t steps_per_epoch() const { return plan_->steps_per_epoch(); }
 
  private:
-  void train_step(const DeviceBatch& batch, int64_t step);
   // Forward, backward and the gradients' average across ranks, replayed from a CUDA graph when
   // one is in use.
   void compute_gradients(const DeviceBatch& batch, float loss_scale);
+  // The loss-scale check and the SGD update of `step`, once its gradients are queued.
+  void apply_gradients(int64_t step);
   double evaluate();
   void log_window(int64_t epoch, int64_t step, double seconds, int64_t steps_in_window);
   void draw_progress_bar(int64_t epoch, int64_t step_in_epoch) const;
