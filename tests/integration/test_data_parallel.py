@@ -44,6 +44,20 @@ class Learning(unittest.TestCase):
             self.assertGreaterEqual(summary["top1"], 0.80)
 
 
+class Slack(unittest.TestCase):
+    def test_slack_changes_when_batches_are_made_not_the_trained_weights(self):
+        summaries = {}
+        for slack in (False, True):
+            config = merged(BASE_CONFIG, {"data": {"slack": slack}, "eval": {"skip": True}})
+            with TemporaryDirectory() as directory:
+                result = run_worker(write_config(directory, config), ranks=2)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                summaries[slack] = summary_of(result)
+        self.assertEqual(summaries[True]["steps"], 512 // 64)
+        self.assertEqual(summaries[True]["weightsChecksum"], summaries[False]["weightsChecksum"])
+        self.assertEqual(summaries[True]["finalLoss"], summaries[False]["finalLoss"])
+
+
 class StatusEndpoint(unittest.TestCase):
     def test_progress_and_metrics_are_served_while_training(self):
         import socket

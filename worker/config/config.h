@@ -22,6 +22,7 @@ struct DataConfig {
   bool augment = true;                // augment: pad + random crop + horizontal flip in training
   int threads = 2;                    // threads: decode/augment threads per rank
   int prefetch = 2;                   // prefetch: batches prepared ahead
+  bool slack = false;                 // slack: tf.data's prefetch slack (loaded data sets only)
   int64_t train_examples = 0;         // trainExamples: use only the first N (0: all)
   int64_t validation_examples = 0;    // validationExamples: likewise for evaluation
   int64_t synthetic_examples = 1281167;  // syntheticExamples: epoch size of synthetic data

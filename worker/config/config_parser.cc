@@ -24,7 +24,8 @@ const std::vector<std::string_view> kTopKeys = {
     "benchmark",  "seed",         "statusPort",      "logEverySteps"};
 const std::vector<std::string_view> kDataKeys = {
     "dataset",  "path",          "imageSize",          "augment",           "threads",
-    "prefetch", "trainExamples", "validationExamples", "syntheticExamples", "classes"};
+    "prefetch", "slack",         "trainExamples",      "validationExamples", "syntheticExamples",
+    "classes"};
 const std::vector<std::string_view> kOptimizerKeys = {"learningRate", "baseBatchSize", "momentum",
                                                       "weightDecay", "nesterov"};
 const std::vector<std::string_view> kScheduleKeys = {"warmupEpochs", "decay", "decayEpochs",
@@ -53,6 +54,7 @@ DataConfig read_data(const ConfigSection& section, const std::string& model) {
   section.read("augment", data.augment);
   section.read("threads", data.threads, kPositiveInt);
   section.read("prefetch", data.prefetch, kPositiveInt);
+  section.read("slack", data.slack);
   section.read("trainExamples", data.train_examples, kNonNegativeInt);
   section.read("validationExamples", data.validation_examples, kNonNegativeInt);
   section.read("syntheticExamples", data.synthetic_examples, kPositiveInt);
@@ -61,6 +63,10 @@ DataConfig read_data(const ConfigSection& section, const std::string& model) {
   if (data.dataset == "synthetic") {
     if (section.has("path"))
       throw ConfigError("data.path is not used with data.dataset: synthetic; remove it");
+    if (data.slack)
+      throw ConfigError("data.slack: true needs a loaded data set (cifar10, fashion-mnist, "
+                        "imagefolder): synthetic data is made on the device and has no input "
+                        "pipeline to hold back");
   } else {
     if (data.path.empty())
       throw ConfigError("data.path is required with data.dataset: " + data.dataset +

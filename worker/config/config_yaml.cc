@@ -35,6 +35,7 @@ void emit_data(YAML::Emitter& out, const DataConfig& data) {
   out << YAML::Key << "augment" << YAML::Value << data.augment;
   out << YAML::Key << "threads" << YAML::Value << data.threads;
   out << YAML::Key << "prefetch" << YAML::Value << data.prefetch;
+  if (data.dataset != "synthetic") out << YAML::Key << "slack" << YAML::Value << data.slack;
   out << YAML::Key << "trainExamples" << YAML::Value << data.train_examples;
   out << YAML::Key << "validationExamples" << YAML::Value << data.validation_examples;
   if (data.dataset == "synthetic") {

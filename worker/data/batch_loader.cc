@@ -1,5 +1,6 @@
 #include "worker/data/batch_loader.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -11,11 +12,15 @@
 namespace kubetrain {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 // A batch being filled: its chunks are filled by different threads; the last one publishes it.
 struct BatchSlot {
   HostBatch batch;
   std::vector<int64_t> indices;
   int chunks_left = 0;
+  Clock::time_point not_before;  // slack: no chunk is filled earlier
+  Clock::time_point ready_at;    // when its last chunk was filled
 };
 
 }  // namespace
@@ -55,6 +60,8 @@ struct BatchLoader::Impl {
   std::map<size_t, std::shared_ptr<BatchSlot>> slots;  // claimed, not yet delivered
   std::exception_ptr error;
   std::vector<HostBatch> spare;  // buffers handed back by recycle()
+  bool slack_on = false;
+  PrefetchSlack slack;
   bool stopping = false;
   std::vector<std::thread> threads;
 };
@@ -119,6 +126,7 @@ void BatchLoader::Impl::run() {
       entry->chunks_left = chunks;
       entry->batch = take_buffers();
       entry->batch.valid = static_cast<int64_t>(entry->indices.size());
+      if (slack_on) entry->not_before = Clock::now() + slack.delay();
       // Real examples overwrite every value of their slots; padding slots must read as zeros.
       const int64_t per_example = layout.shape.elements() / layout.shape.n;
       std::fill(entry->batch.images.begin() + entry->batch.valid * per_example,
@@ -128,6 +136,11 @@ void BatchLoader::Impl::run() {
     const std::shared_ptr<BatchSlot> slot = entry;  // kept alive even if start() drops the pass
     const uint64_t claimed_generation = generation;
     const uint64_t pass = pass_key;
+    // Holding back releases the lock; a new pass or the loader's end cuts it short.
+    work_ready.wait_until(lock, slot->not_before,
+                          [&] { return stopping || generation != claimed_generation; });
+    if (stopping) return;
+    if (claimed_generation != generation) continue;
     lock.unlock();
     std::exception_ptr failure;
     try {
@@ -138,7 +151,8 @@ void BatchLoader::Impl::run() {
     lock.lock();
     if (claimed_generation != generation) continue;
     if (failure && !error) error = failure;
-    if (--slot->chunks_left == 0 || error) batch_ready.notify_all();
+    if (--slot->chunks_left == 0) slot->ready_at = Clock::now();
+    if (slot->chunks_left == 0 || error) batch_ready.notify_all();
   }
 }
 
@@ -183,6 +197,7 @@ void BatchLoader::start(std::vector<std::vector<int64_t>> steps, uint64_t pass_k
     impl_->delivered = 0;
     impl_->slots.clear();
     impl_->error = nullptr;
+    impl_->slack.reset();
   }
   impl_->work_ready.notify_all();
 }
@@ -215,12 +230,27 @@ std::optional<HostBatch> BatchLoader::next() {
   }
   if (impl.delivered >= impl.steps.size()) return std::nullopt;
   const auto found = impl.slots.find(impl.delivered);
+  if (impl.slack_on) {
+    impl.slack.consumed(std::chrono::duration_cast<PrefetchSlack::Duration>(
+        Clock::now() - found->second->ready_at));
+  }
   HostBatch batch = std::move(found->second->batch);
   impl.slots.erase(found);
   ++impl.delivered;
   lock.unlock();
   impl.work_ready.notify_all();
   return batch;
+}
+
+void BatchLoader::use_slack(bool on) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->slack_on = on;
+  impl_->slack.reset();
+}
+
+PrefetchSlack::Duration BatchLoader::slack_delay() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->slack_on ? impl_->slack.delay() : PrefetchSlack::Duration(0);
 }
 
 }  // namespace kubetrain

@@ -8,6 +8,7 @@
 
 #include "worker/backend/tensor.h"
 #include "worker/data/dataset.h"
+#include "worker/data/prefetch_slack.h"
 
 namespace kubetrain {
 
@@ -58,6 +59,12 @@ class BatchLoader {
   // instead of fresh memory (at ImageNet sizes a batch is tens of MB, and faulting fresh pages in
   // costs about as much as decoding).
   void recycle(HostBatch batch);
+
+  // tf.data's slack (prefetch_slack.h), off unless turned on: while batches wait ready for the
+  // consumer, each new batch is started later by a fifth of that wait.
+  void use_slack(bool on);
+  // How long the next batch will be held back (zero without slack).
+  PrefetchSlack::Duration slack_delay() const;
 
  private:
   struct Impl;

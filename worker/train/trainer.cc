@@ -142,12 +142,12 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
                                             config.seed + static_cast<uint64_t>(communicator.rank()));
   } else {
     const auto normalization = normalization_for(config.data.dataset, channels);
-    train_batches_ = make_loaded_batches(
-        backend, config.precision,
-        std::make_unique<BatchLoader>(*datasets_.train, layout, normalization, config.data.augment,
-                                      config.data.threads, config.data.prefetch,
-                                      config.seed * 1000003 + communicator.rank()),
-        layout);
+    auto train_loader = std::make_unique<BatchLoader>(
+        *datasets_.train, layout, normalization, config.data.augment, config.data.threads,
+        config.data.prefetch, config.seed * 1000003 + communicator.rank());
+    train_loader->use_slack(config.data.slack);
+    train_batches_ =
+        make_loaded_batches(backend, config.precision, std::move(train_loader), layout);
     if (!config.eval.skip && !benchmark && datasets_.validation) {
       eval_batches_ = make_loaded_batches(
           backend, config.precision,

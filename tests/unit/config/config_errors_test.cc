@@ -21,7 +21,8 @@ const std::vector<BadConfig> kBadConfigs = {
     // Unknown keys, with and without a suggestion, at every level.
     {"data: {prefetsh: 4}", {},
      "data.prefetsh: unknown key; did you mean data.prefetch? valid keys: dataset, path, imageSize, "
-     "augment, threads, prefetch, trainExamples, validationExamples, syntheticExamples, classes"},
+     "augment, threads, prefetch, slack, trainExamples, validationExamples, syntheticExamples, "
+     "classes"},
     {"modle: resnet20", {},
      "modle: unknown key; did you mean model? valid keys: model, data, globalBatchSize, epochs, steps, "
      "optimizer, schedule, labelSmoothing, precision, lossScale, lossScaleGrowthInterval, dataFormat, "
@@ -48,7 +49,7 @@ const std::vector<BadConfig> kBadConfigs = {
     {"data: {augment: yes}", {}, "data.augment: expected true or false, got 'yes'"},
     {"data: [1, 2]", {},
      "data: expected a mapping of keys (dataset, path, imageSize, augment, threads, prefetch, "
-     "trainExamples, validationExamples, syntheticExamples, classes), got a sequence"},
+     "slack, trainExamples, validationExamples, syntheticExamples, classes), got a sequence"},
     {"optimizer: {learningRate: {a: 1}}", {}, "optimizer.learningRate: expected a positive number, got a mapping"},
     {"data: {threads: }", {}, "data.threads: expected a positive integer, got an empty value"},
     {"- model", {}, "config: expected a mapping of keys (model, data, globalBatchSize, epochs, steps, "
@@ -100,6 +101,9 @@ const std::vector<BadConfig> kBadConfigs = {
      "lossScaleGrowthInterval is only valid with lossScale: dynamic"},
     {"epochs: 3\nsteps: 100", {}, "epochs and steps are both given; give one of them"},
     {"data: {dataset: synthetic, path: /data}", {}, "data.path is not used with data.dataset: synthetic; remove it"},
+    {"data: {dataset: synthetic, slack: true}", {},
+     "data.slack: true needs a loaded data set (cifar10, fashion-mnist, imagefolder): synthetic "
+     "data is made on the device and has no input pipeline to hold back"},
     {"data: {dataset: cifar10}", {},
      "data.path is required with data.dataset: cifar10 (the folder holding its files)"},
     {"data: {dataset: cifar10, path: /d, classes: 10}", {},

@@ -18,6 +18,7 @@ TEST(ConfigParse, EmptyTextGivesTheDefaults) {
   EXPECT_TRUE(config.data.augment);
   EXPECT_EQ(config.data.threads, 2);
   EXPECT_EQ(config.data.prefetch, 2);
+  EXPECT_FALSE(config.data.slack);
   EXPECT_EQ(config.data.train_examples, 0);
   EXPECT_EQ(config.data.validation_examples, 0);
   EXPECT_EQ(config.data.synthetic_examples, 1281167);
@@ -64,6 +65,7 @@ data:
   augment: false
   threads: 6
   prefetch: 4
+  slack: true
   trainExamples: 100000
   validationExamples: 5000
 globalBatchSize: 1024
@@ -95,6 +97,7 @@ TEST(ConfigParse, ReadsEveryKey) {
   EXPECT_FALSE(config.data.augment);
   EXPECT_EQ(config.data.threads, 6);
   EXPECT_EQ(config.data.prefetch, 4);
+  EXPECT_TRUE(config.data.slack);
   EXPECT_EQ(config.data.train_examples, 100000);
   EXPECT_EQ(config.data.validation_examples, 5000);
   EXPECT_EQ(config.global_batch_size, 1024);

@@ -350,6 +350,86 @@ TEST(BatchLoader, KeepsAtMostPrefetchBatchesAhead) {
   EXPECT_EQ(reads_after_settling(dataset, 30), 30);  // one more for the one taken
 }
 
+// Records when each example was first read.
+class TimedDataset final : public PatternDataset {
+ public:
+  explicit TimedDataset(int64_t size) : PatternDataset(size, {4, 4, 1}), first_read_(size) {}
+  int32_t read(int64_t index, std::span<uint8_t> pixels) const override {
+    int64_t unread = 0;
+    first_read_[index].compare_exchange_strong(
+        unread, std::chrono::steady_clock::now().time_since_epoch().count());
+    return PatternDataset::read(index, pixels);
+  }
+  // The first read among [begin, end), waiting (up to 10 s) until all of them have been read.
+  std::chrono::steady_clock::time_point first_read(int64_t begin, int64_t end) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int64_t earliest = 0;
+    for (int64_t i = begin; i < end; ++i) {
+      while (first_read_[i].load() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      const int64_t read = first_read_[i].load();
+      if (earliest == 0 || read < earliest) earliest = read;
+    }
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(earliest));
+  }
+
+ private:
+  mutable std::vector<std::atomic<int64_t>> first_read_;
+};
+
+// A consumer slower than the loader: each batch waits ready, so slack holds the next ones back,
+// and a batch claimed after a batch is taken is not read before the delay has passed.
+TEST(BatchLoader, SlackHoldsBackBatchesWhileTheConsumerIsSlow) {
+  const TimedDataset dataset(200);
+  BatchLoader loader(dataset, {{10, 1, 4, 4}, MemoryFormat::kChannelsLast},
+                     normalization_for("fashion-mnist", 1), false, 2, 2, 1);
+  loader.use_slack(true);
+  loader.start(consecutive_steps(20, 10));
+  for (int step = 0; step < 5; ++step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(loader.next().has_value());
+  }
+  EXPECT_GE(loader.slack_delay(), std::chrono::milliseconds(2));  // a fifth of about 20 ms
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto taken = std::chrono::steady_clock::now();
+  ASSERT_TRUE(loader.next().has_value());  // batch 5; batch 7 may start only now, held back
+  const auto delay = loader.slack_delay();
+  EXPECT_GE(dataset.first_read(70, 80) - taken, delay);
+
+  loader.start(consecutive_steps(2, 10));  // a new pass starts without holding back
+  EXPECT_EQ(loader.slack_delay(), std::chrono::microseconds(0));
+}
+
+TEST(BatchLoader, SlackChangesWhenBatchesAreMadeNotWhatTheyHold) {
+  const PatternDataset dataset(60, {6, 6, 3});
+  const Normalization norm = normalization_for("cifar10", 3);
+  const BatchLayout layout{{6, 3, 6, 6}, MemoryFormat::kChannelsLast};
+  const auto steps = consecutive_steps(10, 6);
+  const std::vector<HostBatch> eager = run_pass(dataset, layout, norm, true, 2, steps);
+  BatchLoader loader(dataset, layout, norm, true, 2, 2, 9);
+  loader.use_slack(true);
+  loader.start(steps);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const std::optional<HostBatch> batch = loader.next();
+    ASSERT_TRUE(batch.has_value());
+    EXPECT_EQ(batch->images, eager[s].images) << "step " << s;
+    EXPECT_EQ(batch->labels, eager[s].labels) << "step " << s;
+  }
+  EXPECT_FALSE(loader.next().has_value());
+}
+
+TEST(BatchLoader, WithoutSlackNothingIsHeldBack) {
+  const PatternDataset dataset(100, {4, 4, 1});
+  BatchLoader loader(dataset, {{10, 1, 4, 4}, MemoryFormat::kChannelsLast},
+                     normalization_for("fashion-mnist", 1), false, 2, 2, 1);
+  loader.start(consecutive_steps(5, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(loader.next().has_value());
+  EXPECT_EQ(loader.slack_delay(), std::chrono::microseconds(0));
+}
+
 TEST(BatchLoader, RestartAndDestructionMidPassAreClean) {
   const PatternDataset dataset(1000, {8, 8, 1});
   const Normalization norm = normalization_for("fashion-mnist", 1);

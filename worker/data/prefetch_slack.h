@@ -1,0 +1,34 @@
+#pragma once
+
+// tf.data's slack for the last prefetch (`experimental_slack`, the `--tf_data_experimental_slack`
+// benchmarks): when batches sit ready long before the training step asks for them, the loader has
+// time to spare, so it starts each new batch a little later. Its threads then stop competing for
+// the CPU with the training thread at the start of a step, when that thread launches the step's
+// work and copies the batch towards the device.
+
+#include <chrono>
+
+namespace kubetrain {
+
+class PrefetchSlack {
+ public:
+  using Duration = std::chrono::microseconds;
+
+  // tf.data's factor: hold back a fifth of the slack, so that an estimate that is too large
+  // costs little.
+  static constexpr double kHoldBackFactor = 0.2;
+
+  // A batch was taken `waited` after it was ready. The batch was started delay() late, so the
+  // slack without holding back is `waited` plus that delay; like tf.data, the estimate is
+  // kHoldBackFactor * estimate + waited, which is exactly that when the delay is unchanged.
+  void consumed(Duration waited);
+  // How long to hold back the next batch.
+  Duration delay() const;
+  // A new pass starts: nothing is known of it yet, and its first batch is wanted at once.
+  void reset() { estimate_us_ = 0; }
+
+ private:
+  double estimate_us_ = 0;
+};
+
+}  // namespace kubetrain
