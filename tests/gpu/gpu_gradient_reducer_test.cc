@@ -19,8 +19,7 @@ TEST_F(GpuGradientReducerTest, SingleRankAverageKeepsTheGradientsOfEveryStep) {
   // Large enough for several 16 MB buckets.
   const int64_t count = 10'000'000;
   auto gradients = zeros(count, DataType::kFloat32);
-  auto reducer = backend_->make_gradient_reducer(*communicator, gradients->as<float>(), count,
-                                                  std::chrono::milliseconds(0));
+  auto reducer = backend_->make_gradient_reducer(*communicator, gradients->as<float>(), count);
   ASSERT_GE(reducer->bucket_count(), 2);
   auto expected = zeros(count, DataType::kFloat32);
   for (uint64_t step = 0; step < 2; ++step) {

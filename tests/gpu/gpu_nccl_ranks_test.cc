@@ -30,8 +30,7 @@ TEST(GpuNcclRanksTest, AveragesGradientsAcrossRanks) {
   auto gradients = backend->allocate(count * sizeof(float));
   backend->upload(mine.data(), gradients->data(), count * sizeof(float));
 
-  auto reducer = backend->make_gradient_reducer(*world, gradients->as<float>(), count,
-                                                 std::chrono::minutes(1));
+  auto reducer = backend->make_gradient_reducer(*world, gradients->as<float>(), count);
   reducer->mark_ready(0, count);
   reducer->finish();
   std::vector<float> averaged(count);

@@ -94,8 +94,7 @@ int run(Communicator& world) {
   auto& store = parallel->parameters();
   parallel->initialize(world.rank() == 0 ? kSeed : kSeed + 1);  // rank 1 differs until broadcast
   broadcast_parameters(world, *backend, store);
-  auto reducer = backend->make_gradient_reducer(world, store.gradients(), store.parameter_count(),
-                                                std::chrono::milliseconds(0));
+  auto reducer = backend->make_gradient_reducer(world, store.gradients(), store.parameter_count());
   forward_backward(*backend, *parallel, batch, world.rank(),
                    [&](int64_t offset, int64_t count) { reducer->mark_ready(offset, count); });
   reducer->finish();

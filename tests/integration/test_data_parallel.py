@@ -1,6 +1,9 @@
 """The worker under mpirun: the batch-divisibility check, learning, and the status endpoint."""
 
 import json
+import os
+import signal
+import subprocess
 import threading
 import time
 import unittest
@@ -56,6 +59,64 @@ class Slack(unittest.TestCase):
         self.assertEqual(summaries[True]["steps"], 512 // 64)
         self.assertEqual(summaries[True]["weightsChecksum"], summaries[False]["weightsChecksum"])
         self.assertEqual(summaries[True]["finalLoss"], summaries[False]["finalLoss"])
+
+
+def pid_of_rank(rank, config_path):
+    """The worker process of `rank` started with `config_path`, found through its environment."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as stream:
+                if config_path.encode() not in stream.read():
+                    continue
+            with open("/proc/%s/environ" % entry, "rb") as stream:
+                if b"OMPI_COMM_WORLD_RANK=%d\0" % rank in stream.read():
+                    return int(entry)
+        except OSError:
+            continue
+    return None
+
+
+class StuckRank(unittest.TestCase):
+    def test_a_frozen_rank_ends_the_job_with_a_retryable_code_and_says_why(self):
+        config = merged(BASE_CONFIG, {"epochs": None, "steps": 1000000, "eval": {"skip": True},
+                                      "collectiveTimeoutSeconds": 2})
+        with TemporaryDirectory() as directory:
+            path = write_config(directory, config)
+            process = subprocess.Popen(mpirun_prefix(2) + [WORKER, "--config", path],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                       text=True, env=mpi_environment(), start_new_session=True)
+            lines = []
+            training = threading.Event()
+
+            def read_stderr():
+                for line in process.stderr:
+                    lines.append(line)
+                    if " step " in line:
+                        training.set()
+
+            reader = threading.Thread(target=read_stderr)
+            reader.start()
+            try:
+                self.assertTrue(training.wait(300), "".join(lines))
+                rank1 = pid_of_rank(1, path)
+                self.assertIsNotNone(rank1)
+                # As a node that froze: rank 1 stops wherever it is, without dying.
+                os.kill(rank1, signal.SIGSTOP)
+                stopped = time.monotonic()
+                returncode = process.wait(timeout=120)
+                waited = time.monotonic() - stopped
+            finally:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                reader.join()
+            log = "".join(lines)
+            self.assertNotIn(returncode, (0, 2, 3), log)  # a failure worth a retry
+            self.assertIn("(collectiveTimeoutSeconds is 2.0 s): another rank has stopped", log)
+            self.assertIn("critical [rank 0/2] waited", log)
+            self.assertLess(waited, 60, log)
 
 
 class StatusEndpoint(unittest.TestCase):

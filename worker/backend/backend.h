@@ -4,7 +4,6 @@
 // backend (oneDNN, worker/backends/cpu) and the CUDA backend (cuDNN, cuBLAS, NCCL,
 // worker/backends/cuda) implement it; nothing above this line knows which one runs.
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +18,7 @@ namespace kubetrain {
 
 class Communicator;
 class GradientReducer;
+class HostWaits;
 
 enum class DeviceKind { kCpu, kCuda };
 
@@ -133,12 +133,13 @@ class Backend {
 
   // ---- communication ------------------------------------------------------------------------
   // The reducer that averages the flat fp32 gradient buffer across `communicator`'s ranks:
-  // MPI for host memory, NCCL for CUDA memory. On more than one rank it runs a watchdog that ends
-  // the process when a wait for the device or the allreduce outlasts `collective_timeout` (zero:
-  // never) or the communicator reports an error (worker/dist/collective_watchdog.h).
-  virtual std::unique_ptr<GradientReducer> make_gradient_reducer(
-      Communicator& communicator, float* gradients, int64_t count,
-      std::chrono::milliseconds collective_timeout) = 0;
+  // MPI for host memory, NCCL for CUDA memory. Its blocking waits are marked in host_waits().
+  virtual std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
+                                                                 float* gradients,
+                                                                 int64_t count) = 0;
+  // Where the host blocks on this backend's device or its reducer's collectives: the caller marks
+  // its own collectives here too, and a watchdog reads it (worker/dist/collective_watchdog.h).
+  virtual HostWaits& host_waits() = 0;
 };
 
 // Creates the backend for `kind`; throws std::runtime_error with the reason when the kind is not

@@ -1,15 +1,13 @@
 #pragma once
 
-// A rank whose peer has died or whose network has stopped waits forever inside a collective: the
-// host blocks in MPI, or on a GPU stream where NCCL's kernels spin. The pods stay Running, the
-// GPUs stay held, and nothing fails until a deadline far away. The watchdog ends such a rank
-// instead, with a message that says why, so that mpirun ends the job and the operator restarts
-// it (what PyTorch's NCCL watchdog and Horovod's stall shutdown do).
+// A rank whose peer has frozen (a node that hangs) or whose network has stopped waits forever in a
+// collective: the host blocks in MPI, or on a GPU stream where NCCL's kernels spin. The pods stay
+// Running, the GPUs stay held, and nothing fails until a deadline far away. The watchdog ends such
+// a rank instead, with a message that says why, so that mpirun ends the job and the operator
+// restarts it (what PyTorch's NCCL watchdog and Horovod's stall shutdown do).
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -17,41 +15,9 @@
 #include <string>
 #include <thread>
 
+#include "worker/dist/host_waits.h"
+
 namespace kubetrain {
-
-using WatchdogClock = std::chrono::steady_clock;
-
-// Where one thread (the training loop) blocks on work that may include a collective. Read by the
-// watchdog's thread.
-class HostWaits {
- public:
-  // Marks the calling thread as waiting for `what` ("the MPI gradient allreduce") until
-  // destroyed. A scope inside another one changes nothing: the outer wait goes on.
-  class Scope {
-   public:
-    Scope(HostWaits& waits, const char* what);
-    ~Scope();
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    HostWaits* waits_;  // null for an inner scope
-  };
-
-  [[nodiscard]] Scope enter(const char* what) { return Scope(*this, what); }
-
-  struct Wait {
-    const char* what;
-    WatchdogClock::duration elapsed;
-  };
-  // The wait in progress at `now`, if any.
-  std::optional<Wait> current(WatchdogClock::time_point now) const;
-
- private:
-  static constexpr int64_t kIdle = -1;
-  std::atomic<int64_t> since_{kIdle};  // time_since_epoch of the wait's start, in clock ticks
-  std::atomic<const char*> what_{nullptr};
-};
 
 struct WatchdogOptions {
   // A wait longer than this means the rank is stuck; zero never times out (the communicator's own
@@ -99,8 +65,8 @@ class CollectiveWatchdog {
 // checkpoints are written atomically, so none is left half-written.
 [[noreturn]] void end_stuck_rank(const std::string& reason);
 
-// The watchdog a gradient reducer runs beside its collectives, or none where there is nothing to
-// watch for: a single rank, or no timeout and no health check.
+// The worker's watchdog over the training thread's waits, or none where there is nothing to watch
+// for: a single rank, or no timeout and no health check.
 std::unique_ptr<CollectiveWatchdog> make_collective_watchdog(
     int world_size, const HostWaits& waits, std::chrono::milliseconds timeout,
     CollectiveWatchdog::HealthCheck health = {});

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace kubetrain {
@@ -25,6 +26,10 @@ class GradientReducer {
   void abandon_step();
 
   int64_t bucket_count() const { return static_cast<int64_t>(buckets_.size()); }
+
+  // An error the communication library reported on its own, between calls (NCCL's asynchronous
+  // errors: a peer's connection closed), or "" while healthy. Safe to call from another thread.
+  virtual std::string health() const { return {}; }
 
  protected:
   // Starts averaging data[0, count) across ranks, asynchronously.

@@ -8,23 +8,20 @@
 #include <thread>
 #include <utility>
 
-#include "worker/dist/collective_watchdog.h"
-
 namespace kubetrain {
 namespace {
 
 class HostGradientReducer final : public GradientReducer {
  public:
   HostGradientReducer(Communicator& communicator, float* gradients, int64_t count,
-                      int64_t bucket_elements, std::chrono::milliseconds collective_timeout)
+                      int64_t bucket_elements, HostWaits& waits)
       : GradientReducer(gradients, count, bucket_elements),
         communicator_(communicator),
-        watchdog_(make_collective_watchdog(communicator.size(), waits_, collective_timeout)) {
+        waits_(waits) {
     if (communicator_.size() > 1) thread_ = std::thread([this] { run(); });
   }
 
   ~HostGradientReducer() override {
-    watchdog_.reset();
     if (!thread_.joinable()) return;
     {
       std::lock_guard lock(mutex_);
@@ -78,8 +75,7 @@ class HostGradientReducer final : public GradientReducer {
   }
 
   Communicator& communicator_;
-  HostWaits waits_;
-  std::unique_ptr<CollectiveWatchdog> watchdog_;
+  HostWaits& waits_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
@@ -92,11 +88,12 @@ class HostGradientReducer final : public GradientReducer {
 
 }  // namespace
 
-std::unique_ptr<GradientReducer> make_host_gradient_reducer(
-    Communicator& communicator, float* gradients, int64_t count, int64_t bucket_elements,
-    std::chrono::milliseconds collective_timeout) {
+std::unique_ptr<GradientReducer> make_host_gradient_reducer(Communicator& communicator,
+                                                            float* gradients, int64_t count,
+                                                            int64_t bucket_elements,
+                                                            HostWaits& waits) {
   return std::make_unique<HostGradientReducer>(communicator, gradients, count, bucket_elements,
-                                               collective_timeout);
+                                               waits);
 }
 
 }  // namespace kubetrain

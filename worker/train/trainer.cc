@@ -50,7 +50,10 @@ uint32_t verified_weights_checksum(Communicator& communicator, Backend& backend,
       crc32(0L, reinterpret_cast<const Bytef*>(weights.data()),
             static_cast<uInt>(weights.size() * sizeof(float))));
   std::vector<int64_t> extremes{checksum, -checksum};
-  communicator.allreduce_max(extremes);
+  {
+    const auto waiting = backend.host_waits().enter("the MPI comparison of weight checksums");
+    communicator.allreduce_max(extremes);
+  }
   if (extremes[0] != -extremes[1]) {
     throw std::runtime_error("the ranks' weights diverged: weight checksums differ across ranks");
   }
@@ -127,8 +130,11 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
 
   auto& store = model_->parameters();
   reducer_ = backend.make_gradient_reducer(communicator, store.gradients(),
-                                           store.parameter_count(),
-                                           std::chrono::seconds(config.collective_timeout_seconds));
+                                           store.parameter_count());
+  watchdog_ = make_collective_watchdog(
+      communicator.size(), backend.host_waits(),
+      std::chrono::seconds(config.collective_timeout_seconds),
+      [reducer = reducer_.get()] { return reducer->health(); });
   if (backend.kind() == DeviceKind::kCuda && config.cuda_graphs) {
     step_graph_ = std::make_unique<StepGraph>(
         [&backend](const std::function<void()>& work) { return backend.record(work); },
@@ -181,9 +187,12 @@ TrainingSummary Trainer::run() {
   if (rank0_ && checkpoints_) {
     if (auto restored = checkpoints_->restore()) position = *restored;
   }
-  communicator_.broadcast(&position, sizeof(position), 0);
+  {
+    const auto waiting = backend_.host_waits().enter("the MPI broadcast of the starting point");
+    communicator_.broadcast(&position, sizeof(position), 0);
+    broadcast_parameters(communicator_, backend_, store);
+  }
   scaler_.restore(position.loss_scale, position.good_steps);
-  broadcast_parameters(communicator_, backend_, store);
 
   progress_.update({.state = "training",
                     .epoch = position.epochs_done + 1,
@@ -323,7 +332,10 @@ void Trainer::log_window(int64_t epoch, int64_t step, double seconds, int64_t st
   float loss = 0;
   backend_.download(loss_->data(), &loss, sizeof(loss));
   std::vector<double> mean_loss{loss};
-  communicator_.allreduce_sum(mean_loss);
+  {
+    const auto waiting = backend_.host_waits().enter("the MPI average of the loss");
+    communicator_.allreduce_sum(mean_loss);
+  }
   last_loss_ = mean_loss[0] / communicator_.size();
   const double images_per_second =
       seconds > 0 ? static_cast<double>(steps_in_window * config_.global_batch_size) / seconds : 0;
@@ -377,7 +389,10 @@ double Trainer::evaluate() {
     }
     counts[1] += batch->valid;
   }
-  communicator_.allreduce_sum(counts);
+  {
+    const auto waiting = backend_.host_waits().enter("the MPI sum of evaluation counts");
+    communicator_.allreduce_sum(counts);
+  }
   const double top1 = counts[1] > 0 ? static_cast<double>(counts[0]) / counts[1] : 0;
   if (rank0_) {
     spdlog::info("evaluation: top-1 {:.4f} ({} of {} validation images)", top1, counts[0],

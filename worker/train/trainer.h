@@ -9,6 +9,7 @@
 #include "worker/backend/backend.h"
 #include "worker/config/config.h"
 #include "worker/data/dataset.h"
+#include "worker/dist/collective_watchdog.h"
 #include "worker/dist/communicator.h"
 #include "worker/dist/gradient_reducer.h"
 #include "worker/dist/shard_plan.h"
@@ -76,6 +77,8 @@ class Trainer {
 
   std::unique_ptr<Model> model_;
   std::unique_ptr<GradientReducer> reducer_;
+  // Ends the rank when it waits too long on a collective; reads reducer_, so it is destroyed first.
+  std::unique_ptr<CollectiveWatchdog> watchdog_;
   std::unique_ptr<ShardPlan> plan_;
   std::unique_ptr<LearningRateSchedule> schedule_;
   LossScaler scaler_;

@@ -116,8 +116,7 @@ TEST(CpuBackendTest, GradientReducerOnOneRankKeepsTheGradients) {
   const int64_t count = 3 * kHostBucketBytes / 4 + 5;
   const std::vector<double> gradients = random_normal(count, 64);
   DeviceTensor gradients_d(gradients);
-  auto reducer = cpu_backend().make_gradient_reducer(*communicator, gradients_d.data(), count,
-                                                     std::chrono::milliseconds(0));
+  auto reducer = cpu_backend().make_gradient_reducer(*communicator, gradients_d.data(), count);
   EXPECT_EQ(reducer->bucket_count(), 4);
   reducer->mark_ready(0, count);
   reducer->finish();

@@ -18,8 +18,8 @@ float value_on(int rank, int64_t i) { return static_cast<float>((rank + 1) * 0.5
 TEST(HostGradientReducer, AveragesEveryBucketAcrossRanks) {
   const int64_t count = 100003;  // not a multiple of the bucket
   std::vector<float> gradients(count);
-  auto reducer = make_host_gradient_reducer(*world, gradients.data(), count, 4096,
-                                            std::chrono::minutes(1));
+  HostWaits waits;
+  auto reducer = make_host_gradient_reducer(*world, gradients.data(), count, 4096, waits);
   for (int step = 0; step < 3; ++step) {
     for (int64_t i = 0; i < count; ++i) gradients[i] = value_on(world->rank(), i) * (step + 1);
     // Report in backward order, in uneven pieces.

@@ -135,15 +135,17 @@ class CpuBackend final : public Backend {
     cpu_sgd_update(segments, weights, gradients, momentum, hyper);
   }
 
-  std::unique_ptr<GradientReducer> make_gradient_reducer(
-      Communicator& communicator, float* gradients, int64_t count,
-      std::chrono::milliseconds collective_timeout) override {
+  std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
+                                                         float* gradients, int64_t count) override {
     return make_host_gradient_reducer(communicator, gradients, count, kHostBucketBytes / 4,
-                                      collective_timeout);
+                                      host_waits_);
   }
+
+  HostWaits& host_waits() override { return host_waits_; }
 
  private:
   DnnlContext context_;
+  HostWaits host_waits_;
 };
 
 }  // namespace

@@ -234,13 +234,14 @@ class CudaBackend final : public Backend {
 
   // ---- communication ----------------------------------------------------------------------
 
-  std::unique_ptr<GradientReducer> make_gradient_reducer(
-      Communicator& communicator, float* gradients, int64_t count,
-      std::chrono::milliseconds collective_timeout) override {
+  std::unique_ptr<GradientReducer> make_gradient_reducer(Communicator& communicator,
+                                                         float* gradients,
+                                                         int64_t count) override {
     return cuda::make_nccl_gradient_reducer(communicator, context_, gradients, count,
-                                            cuda::kNcclBucketBytes / int64_t{sizeof(float)},
-                                            collective_timeout);
+                                            cuda::kNcclBucketBytes / int64_t{sizeof(float)});
   }
+
+  HostWaits& host_waits() override { return context_.host_waits(); }
 
  private:
   // Blocks until the stream has drained, watched by the reducer's watchdog: the stream may be

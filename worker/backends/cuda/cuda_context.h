@@ -12,7 +12,7 @@
 #include <cudnn.h>
 
 #include "worker/backends/cuda/device_memory.h"
-#include "worker/dist/collective_watchdog.h"
+#include "worker/dist/host_waits.h"
 
 namespace kubetrain::cuda {
 
@@ -44,8 +44,8 @@ class CudaContext {
   // (CUDA graphs) hold their addresses and are out of date from then on.
   uint64_t memory_generation() const { return memory_generation_; }
 
-  // Where the host blocks on the stream, which may be held up by an allreduce: the gradient
-  // reducer's watchdog reads it.
+  // Where the host blocks on the stream, which may be held up behind an allreduce (the backend's
+  // host_waits()).
   HostWaits& host_waits() { return host_waits_; }
 
  private:

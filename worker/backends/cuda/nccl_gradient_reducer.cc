@@ -12,8 +12,7 @@ namespace {
 class NcclGradientReducer final : public GradientReducer {
  public:
   NcclGradientReducer(Communicator& communicator, CudaContext& context, float* gradients,
-                      int64_t count, int64_t bucket_elements,
-                      std::chrono::milliseconds collective_timeout)
+                      int64_t count, int64_t bucket_elements)
       : GradientReducer(gradients, count, bucket_elements), compute_stream_(context.stream()) {
     KUBETRAIN_CUDA_CHECK(cudaSetDevice(context.device()));
     // Rank 0 makes the id; every rank gets it through the host communicator (MPI).
@@ -25,8 +24,6 @@ class NcclGradientReducer final : public GradientReducer {
       KUBETRAIN_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
       KUBETRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&gradients_ready_, cudaEventDisableTiming));
       KUBETRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&reduced_, cudaEventDisableTiming));
-      watchdog_ = make_collective_watchdog(communicator.size(), context.host_waits(),
-                                           collective_timeout, [this] { return async_error(); });
     } catch (...) {
       release();
       throw;
@@ -53,7 +50,7 @@ class NcclGradientReducer final : public GradientReducer {
  private:
   // What NCCL reports from its proxy threads, e.g. a peer's connection closed. The collectives
   // themselves then hang, so this is polled rather than returned.
-  std::string async_error() const {
+  std::string health() const override {
     ncclResult_t state = ncclSuccess;
     if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess) return "";
     if (state == ncclSuccess || state == ncclInProgress) return "";
@@ -63,7 +60,6 @@ class NcclGradientReducer final : public GradientReducer {
   }
 
   void release() noexcept {
-    watchdog_.reset();  // it reads the communicator
     if (comm_stream_ != nullptr) cudaStreamSynchronize(comm_stream_);
     if (comm_ != nullptr) ncclCommDestroy(comm_);
     if (reduced_ != nullptr) cudaEventDestroy(reduced_);
@@ -76,16 +72,16 @@ class NcclGradientReducer final : public GradientReducer {
   cudaStream_t comm_stream_ = nullptr;
   cudaEvent_t gradients_ready_ = nullptr;
   cudaEvent_t reduced_ = nullptr;
-  std::unique_ptr<CollectiveWatchdog> watchdog_;
 };
 
 }  // namespace
 
-std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(
-    Communicator& communicator, CudaContext& context, float* gradients, int64_t count,
-    int64_t bucket_elements, std::chrono::milliseconds collective_timeout) {
+std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(Communicator& communicator,
+                                                            CudaContext& context, float* gradients,
+                                                            int64_t count,
+                                                            int64_t bucket_elements) {
   return std::make_unique<NcclGradientReducer>(communicator, context, gradients, count,
-                                               bucket_elements, collective_timeout);
+                                               bucket_elements);
 }
 
 }  // namespace kubetrain::cuda

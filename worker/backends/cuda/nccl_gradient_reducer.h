@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -14,12 +13,12 @@ namespace kubetrain::cuda {
 // own. Each bucket waits (on the device, through an event) for the compute stream's work issued
 // before it was launched; finish() makes the compute stream wait for the last allreduce. The host
 // never blocks, so the reductions overlap the rest of the backward pass. Collective: every rank
-// creates its reducer at the same point (ncclCommInitRank waits for all of them). On more than
-// one rank a watchdog ends the process when NCCL reports an asynchronous error (a peer or the
-// network failed) or the host waits on the context's stream longer than `collective_timeout`.
-std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(
-    Communicator& communicator, CudaContext& context, float* gradients, int64_t count,
-    int64_t bucket_elements, std::chrono::milliseconds collective_timeout);
+// creates its reducer at the same point (ncclCommInitRank waits for all of them). health()
+// reports NCCL's asynchronous errors.
+std::unique_ptr<GradientReducer> make_nccl_gradient_reducer(Communicator& communicator,
+                                                            CudaContext& context, float* gradients,
+                                                            int64_t count,
+                                                            int64_t bucket_elements);
 
 // PyTorch DDP's default bucket is 25 MB; a few buckets per ResNet-50 step start communication
 // early without paying NCCL's per-call latency too often.
