@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -62,6 +63,7 @@ struct BatchLoader::Impl {
   std::vector<HostBatch> spare;  // buffers handed back by recycle()
   bool slack_on = false;
   PrefetchSlack slack;
+  std::optional<Clock::time_point> last_take;  // of this pass
   bool stopping = false;
   std::vector<std::thread> threads;
 };
@@ -198,6 +200,7 @@ void BatchLoader::start(std::vector<std::vector<int64_t>> steps, uint64_t pass_k
     impl_->slots.clear();
     impl_->error = nullptr;
     impl_->slack.reset();
+    impl_->last_take.reset();
   }
   impl_->work_ready.notify_all();
 }
@@ -231,8 +234,15 @@ std::optional<HostBatch> BatchLoader::next() {
   if (impl.delivered >= impl.steps.size()) return std::nullopt;
   const auto found = impl.slots.find(impl.delivered);
   if (impl.slack_on) {
-    impl.slack.consumed(std::chrono::duration_cast<PrefetchSlack::Duration>(
-        Clock::now() - found->second->ready_at));
+    using std::chrono::duration_cast;
+    const Clock::time_point now = Clock::now();
+    std::optional<PrefetchSlack::Duration> since_last_take;
+    if (impl.last_take) {
+      since_last_take = duration_cast<PrefetchSlack::Duration>(now - *impl.last_take);
+    }
+    impl.slack.consumed(duration_cast<PrefetchSlack::Duration>(now - found->second->ready_at),
+                        since_last_take);
+    impl.last_take = now;
   }
   HostBatch batch = std::move(found->second->batch);
   impl.slots.erase(found);

@@ -7,6 +7,7 @@
 // work and copies the batch towards the device.
 
 #include <chrono>
+#include <optional>
 
 namespace kubetrain {
 
@@ -18,17 +19,23 @@ class PrefetchSlack {
   // costs little.
   static constexpr double kHoldBackFactor = 0.2;
 
-  // A batch was taken `waited` after it was ready. The batch was started delay() late, so the
-  // slack without holding back is `waited` plus that delay; like tf.data, the estimate is
+  // A batch was taken `waited` after it was ready, `since_last_take` after the batch before it
+  // (nullopt for a pass's first batch). The batch was started delay() late, so the slack without
+  // holding back is `waited` plus that delay; like tf.data, the estimate is
   // kHoldBackFactor * estimate + waited, which is exactly that when the delay is unchanged.
-  void consumed(Duration waited);
-  // How long to hold back the next batch.
+  void consumed(Duration waited, std::optional<Duration> since_last_take);
+  // How long to hold back the next batch: a fifth of the estimate, but never longer than the
+  // shorter of the last two intervals between takes. One long pause (a slow first step, a lagging
+  // peer) leaves batches waiting for a long time and would otherwise hold the next ones back for
+  // seconds; a steady step time bounds it, and nothing is held back before one is known.
   Duration delay() const;
   // A new pass starts: nothing is known of it yet, and its first batch is wanted at once.
-  void reset() { estimate_us_ = 0; }
+  void reset();
 
  private:
   double estimate_us_ = 0;
+  std::optional<Duration> last_interval_;
+  std::optional<Duration> interval_before_;
 };
 
 }  // namespace kubetrain
