@@ -83,8 +83,9 @@ struct WorkerConfig {
   DeviceChoice device = DeviceChoice::kAuto;  // device: auto | cpu | cuda
   bool allow_tf32 = true;          // allowTf32: TF32 tensor cores for fp32 on GPUs
   bool cuda_graphs = true;         // cudaGraphs: replay the training step as a CUDA graph
-  // collectiveTimeoutSeconds: a rank that waits this long on the gradient allreduce (or on a GPU
-  // stream that includes it) ends itself, so that the job restarts; 0 waits forever.
+  // collectiveTimeoutSeconds: a rank that waits this long in a collective (the gradient allreduce,
+  // the GPU stream that runs it, an MPI call around training) ends itself, so that the job
+  // restarts; 0 waits forever.
   int64_t collective_timeout_seconds = 600;
   EvalConfig eval;                 // eval
   CheckpointConfig checkpoint;     // checkpoint

@@ -48,6 +48,11 @@ std::optional<std::string> CollectiveWatchdog::check(WatchdogClock::time_point n
          "restarts";
 }
 
+void CollectiveWatchdog::stop_health_checks() {
+  std::lock_guard lock(mutex_);
+  health_ = nullptr;
+}
+
 void CollectiveWatchdog::run() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) {

@@ -44,8 +44,13 @@ class CollectiveWatchdog {
   CollectiveWatchdog& operator=(const CollectiveWatchdog&) = delete;
 
   // What one poll at `now` finds wrong, if anything (the thread's whole decision, exposed so that
-  // it can be checked without waiting for real time to pass).
+  // it can be checked without waiting for real time to pass; the thread calls it holding its
+  // lock).
   std::optional<std::string> check(WatchdogClock::time_point now) const;
+
+  // From now on only waits are timed: what the health check reads is about to go away. Returns
+  // once no check is running.
+  void stop_health_checks();
 
  private:
   void run();

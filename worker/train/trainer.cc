@@ -177,7 +177,20 @@ Trainer::Trainer(const WorkerConfig& config, Communicator& communicator, Backend
   }
 }
 
-Trainer::~Trainer() = default;
+Trainer::~Trainer() {
+  // Shutting down waits for the device's queue and the reducer's last collectives; behind a frozen
+  // peer that would hang, so it is timed like every other wait. The health check reads the
+  // reducer, so it stops first; once the queues are empty, freeing memory cannot block.
+  if (watchdog_) watchdog_->stop_health_checks();
+  const auto waiting = backend_.host_waits().enter("the device and the gradient reducer to stop");
+  try {
+    backend_.synchronize();
+  } catch (const std::exception& error) {
+    // Already failing (a device error is sticky); what caused it has been or will be reported.
+    spdlog::warn("while shutting down: {}", error.what());
+  }
+  reducer_.reset();
+}
 
 TrainingSummary Trainer::run() {
   const auto wall_start = Clock::now();
@@ -236,6 +249,11 @@ TrainingSummary Trainer::run() {
       const bool another = step + 1 < total_steps_ && step_in_epoch + 1 < per_epoch;
       batch = another ? train_batches_->next() : std::nullopt;
       apply_gradients(step);
+      // The host runs at most one step ahead of the device: enough to keep the device busy, and
+      // it then blocks in a wait the watchdog times, not in a launch behind a full queue.
+      const uint64_t step_end = backend_.mark();
+      if (previous_step_end_) backend_.wait_for(*previous_step_end_);
+      previous_step_end_ = step_end;
       ++step;
       ++step_in_epoch;
       ++window_steps;

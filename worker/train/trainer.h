@@ -88,6 +88,7 @@ class Trainer {
   std::unique_ptr<DeviceBuffer> eval_logits_;   // fp32 copy of the logits, evaluation only
   std::unique_ptr<TrainingCheckpoints> checkpoints_;
   std::unique_ptr<StepGraph> step_graph_;  // GPUs with cudaGraphs only
+  std::optional<uint64_t> previous_step_end_;  // stream point after the last step queued
   int64_t total_steps_ = 0;
   int64_t total_epochs_ = 0;
   int classes_ = 10;

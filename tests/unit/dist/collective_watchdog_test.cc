@@ -79,6 +79,16 @@ TEST(CollectiveWatchdog, ACommunicatorErrorIsFatalEvenWhileNobodyWaits) {
       << *reason;
 }
 
+TEST(CollectiveWatchdog, AfterHealthChecksStopOnlyWaitsAreTimed) {
+  HostWaits waits;
+  auto watchdog = idle_watchdog(waits, 10s, [] { return std::string("NCCL reports an error"); });
+  EXPECT_TRUE(watchdog.check(WatchdogClock::now()).has_value());
+  watchdog.stop_health_checks();  // the reducer the check reads is about to be destroyed
+  EXPECT_FALSE(watchdog.check(WatchdogClock::now()).has_value());
+  const auto waiting = waits.enter("the device and the gradient reducer to stop");
+  EXPECT_TRUE(watchdog.check(WatchdogClock::now() + 11s).has_value());
+}
+
 TEST(CollectiveWatchdog, ItsThreadEndsAStuckRankOnce) {
   HostWaits waits;
   std::promise<std::string> ended;

@@ -157,7 +157,8 @@ class CudaBackend final : public Backend {
     while (!marks_.empty() && marks_.front().first <= point) {
       const cudaEvent_t event = marks_.front().second;
       {
-        const auto waiting = context_.host_waits().enter("the GPU stream to finish an upload");
+        const auto waiting = context_.host_waits().enter(
+            "the GPU stream to finish earlier work (a step and its allreduce)");
         KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
       }
       marks_.pop_front();
