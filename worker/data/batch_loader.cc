@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -13,7 +12,7 @@
 namespace kubetrain {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = PrefetchSlack::Clock;
 
 // A batch being filled: its chunks are filled by different threads; the last one publishes it.
 struct BatchSlot {
@@ -63,7 +62,6 @@ struct BatchLoader::Impl {
   std::vector<HostBatch> spare;  // buffers handed back by recycle()
   bool slack_on = false;
   PrefetchSlack slack;
-  std::optional<Clock::time_point> last_take;  // of this pass
   bool stopping = false;
   std::vector<std::thread> threads;
 };
@@ -200,7 +198,6 @@ void BatchLoader::start(std::vector<std::vector<int64_t>> steps, uint64_t pass_k
     impl_->slots.clear();
     impl_->error = nullptr;
     impl_->slack.reset();
-    impl_->last_take.reset();
   }
   impl_->work_ready.notify_all();
 }
@@ -233,17 +230,7 @@ std::optional<HostBatch> BatchLoader::next() {
   }
   if (impl.delivered >= impl.steps.size()) return std::nullopt;
   const auto found = impl.slots.find(impl.delivered);
-  if (impl.slack_on) {
-    using std::chrono::duration_cast;
-    const Clock::time_point now = Clock::now();
-    std::optional<PrefetchSlack::Duration> since_last_take;
-    if (impl.last_take) {
-      since_last_take = duration_cast<PrefetchSlack::Duration>(now - *impl.last_take);
-    }
-    impl.slack.consumed(duration_cast<PrefetchSlack::Duration>(now - found->second->ready_at),
-                        since_last_take);
-    impl.last_take = now;
-  }
+  if (impl.slack_on) impl.slack.consumed(found->second->ready_at, Clock::now());
   HostBatch batch = std::move(found->second->batch);
   impl.slots.erase(found);
   ++impl.delivered;

@@ -4,13 +4,16 @@
 
 namespace kubetrain {
 
-void PrefetchSlack::consumed(Duration waited, std::optional<Duration> since_last_take) {
-  const double waited_us = static_cast<double>(std::max<Duration::rep>(waited.count(), 0));
-  estimate_us_ = kHoldBackFactor * estimate_us_ + waited_us;
-  if (since_last_take) {
+void PrefetchSlack::consumed(Clock::time_point ready_at, Clock::time_point taken_at) {
+  using std::chrono::duration_cast;
+  const Duration waited = duration_cast<Duration>(taken_at - ready_at);
+  estimate_us_ = kHoldBackFactor * estimate_us_ +
+                 static_cast<double>(std::max<Duration::rep>(waited.count(), 0));
+  if (last_take_) {
     interval_before_ = last_interval_;
-    last_interval_ = since_last_take;
+    last_interval_ = duration_cast<Duration>(taken_at - *last_take_);
   }
+  last_take_ = taken_at;
 }
 
 PrefetchSlack::Duration PrefetchSlack::delay() const {
@@ -21,6 +24,7 @@ PrefetchSlack::Duration PrefetchSlack::delay() const {
 
 void PrefetchSlack::reset() {
   estimate_us_ = 0;
+  last_take_.reset();
   last_interval_.reset();
   interval_before_.reset();
 }

@@ -13,17 +13,17 @@ namespace kubetrain {
 
 class PrefetchSlack {
  public:
+  using Clock = std::chrono::steady_clock;
   using Duration = std::chrono::microseconds;
 
   // tf.data's factor: hold back a fifth of the slack, so that an estimate that is too large
   // costs little.
   static constexpr double kHoldBackFactor = 0.2;
 
-  // A batch was taken `waited` after it was ready, `since_last_take` after the batch before it
-  // (nullopt for a pass's first batch). The batch was started delay() late, so the slack without
-  // holding back is `waited` plus that delay; like tf.data, the estimate is
-  // kHoldBackFactor * estimate + waited, which is exactly that when the delay is unchanged.
-  void consumed(Duration waited, std::optional<Duration> since_last_take);
+  // A batch ready at `ready_at` was taken at `taken_at`. It was started delay() late, so the
+  // slack without holding back is the time it waited plus that delay; like tf.data, the estimate
+  // is kHoldBackFactor * estimate + waited, which is exactly that when the delay is unchanged.
+  void consumed(Clock::time_point ready_at, Clock::time_point taken_at);
   // How long to hold back the next batch: a fifth of the estimate, but never longer than the
   // shorter of the last two intervals between takes. One long pause (a slow first step, a lagging
   // peer) leaves batches waiting for a long time and would otherwise hold the next ones back for
@@ -34,6 +34,7 @@ class PrefetchSlack {
 
  private:
   double estimate_us_ = 0;
+  std::optional<Clock::time_point> last_take_;  // of this pass
   std::optional<Duration> last_interval_;
   std::optional<Duration> interval_before_;
 };
