@@ -77,7 +77,8 @@ class Trainer {
 
   std::unique_ptr<Model> model_;
   std::unique_ptr<GradientReducer> reducer_;
-  // Ends the rank when it waits too long on a collective; reads reducer_, so it is destroyed first.
+  // Ends the rank when it waits too long on a collective. Its health check reads reducer_, so
+  // ~Trainer stops that check before it destroys the reducer.
   std::unique_ptr<CollectiveWatchdog> watchdog_;
   std::unique_ptr<ShardPlan> plan_;
   std::unique_ptr<LearningRateSchedule> schedule_;

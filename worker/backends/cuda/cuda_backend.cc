@@ -154,13 +154,11 @@ class CudaBackend final : public Backend {
   void wait_for(uint64_t point) override {
     // Marks complete in stream order: waiting on each one up to `point` costs no more than
     // waiting on the last, and frees them all for reuse.
+    const auto waiting = context_.host_waits().enter(
+        "the GPU stream to finish earlier work (a step and its allreduce)");
     while (!marks_.empty() && marks_.front().first <= point) {
       const cudaEvent_t event = marks_.front().second;
-      {
-        const auto waiting = context_.host_waits().enter(
-            "the GPU stream to finish earlier work (a step and its allreduce)");
-        KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
-      }
+      KUBETRAIN_CUDA_CHECK(cudaEventSynchronize(event));
       marks_.pop_front();
       spare_events_.push_back(event);
     }
@@ -245,8 +243,8 @@ class CudaBackend final : public Backend {
   HostWaits& host_waits() override { return context_.host_waits(); }
 
  private:
-  // Blocks until the stream has drained, watched by the reducer's watchdog: the stream may be
-  // held up behind an allreduce that never ends.
+  // Blocks until the stream has drained, marked in host_waits() for the collective watchdog: the
+  // stream may be held up behind an allreduce that never ends.
   void wait_for_stream(const char* what) {
     const auto waiting = context_.host_waits().enter(what);
     KUBETRAIN_CUDA_CHECK(cudaStreamSynchronize(context_.stream()));
