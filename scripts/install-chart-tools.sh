@@ -20,7 +20,8 @@ npm_packages=(
   "@kubernetes-models/prometheus-operator@6.0.0"
   "@bufbuild/cel@0.6.1"
 )
-debian_packages=(python3-yaml python3-jsonschema unzip)
+# ca-certificates: npm reaches its registry over TLS.
+debian_packages=(python3-yaml python3-jsonschema unzip ca-certificates)
 
 missing=()
 for package in "${debian_packages[@]}"; do

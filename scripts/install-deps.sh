@@ -4,9 +4,12 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libopenmpi-dev openmpi-bin
-  libdnnl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  # oneDNN's CMake package looks for OpenCL (Debian builds oneDNN with its OpenCL GPU runtime), and
+  # libdnnl-dev only recommends these, which --no-install-recommends leaves out.
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libjpeg62-turbo-dev
   libgtest-dev libgmock-dev
   openssh-client
