@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lints and renders charts/kubetrain, validates every rendered manifest and the CRD against the
 # Kubernetes OpenAPI schemas offline, checks the CRD is structural and documented (in its schema
-# and in README.md), checks the chart's security and RBAC policy, and checks that
-# values.schema.json rejects wrong types.
+# and in README.md) and that its validation rules stay within the API server's cost budget, checks
+# the chart's security and RBAC policy, and checks that values.schema.json rejects wrong types.
 # Usage: check_chart.sh REPO_ROOT TOOLS_DIR   (TOOLS_DIR from scripts/install-chart-tools.sh)
 # Exits 77 (skipped) when the tools are not installed.
 set -euo pipefail
@@ -72,6 +72,24 @@ for defect in "metadata may only set type" "untyped: has no type" "undocumented:
   "type is not allowed inside a junctor" "printer column Missing"; do
   grep -q "$defect" "$broken_report" || fail "check_crd.py missed: $defect"
 done
+
+echo "== CRD validation rules within the API server's cost budget"
+cel_cost() { /usr/bin/python3 "$here/yaml_to_json.py" "$1" | node "$here/check_cel_cost.js" "$node_modules"; }
+cel_cost "$crd" || fail "CRD validation rules a real API server would refuse for their cost"
+# The checker itself must find each costly rule planted in the fixture, and only those.
+costly_report="$work/costly-crd.txt"
+if cel_cost "$here/fixtures/costly-crd.yaml" 2>"$costly_report"; then
+  fail "check_cel_cost.js accepted fixtures/costly-crd.yaml"
+fi
+for defect in "openAPIV3Schema.x-kubernetes-validations[1].rule: self.metadata.name is a string without" \
+  "properties[spec].x-kubernetes-validations[0].messageExpression: refused" \
+  "properties[spec].x-kubernetes-validations[1].rule: self.image is a string without maxLength" \
+  "properties[spec].x-kubernetes-validations[2].rule: self.hosts is a list without maxItems" \
+  "properties[spec].x-kubernetes-validations[2].rule: h is a string without maxLength"; do
+  grep -qF "$defect" "$costly_report" || fail "check_cel_cost.js missed: $defect"
+done
+found=$(wc -l <"$costly_report")
+((found == 5)) || fail "check_cel_cost.js reported $found problems in fixtures/costly-crd.yaml, expected 5: $(cat "$costly_report")"
 
 echo "== RBAC decisions of check_rbac_coverage.py"
 # Requests any operator in namespaced mode may make pass; each of the others must be denied.
