@@ -100,13 +100,17 @@ int run(const OperatorFlags& flags) {
     election.lease_duration = millis(flags.lease_duration_seconds);
     election.renew_deadline = millis(flags.renew_deadline_seconds);
     election.retry_period = millis(flags.retry_period_seconds);
-    election.on_started_leading = [&] {
-      spdlog::info("acquired lease {}/{} as {}", election.lease_namespace, election.lease_name, election.identity);
+    // The elector keeps its own copy of `election`, which ends with this block: the callbacks
+    // capture by value what they read of it, and by reference only what outlives the elector.
+    election.on_started_leading = [&leading, &starter, &controller,
+                                   lease = election.lease_namespace + "/" + election.lease_name,
+                                   candidate = election.identity] {
+      spdlog::info("acquired lease {} as {}", lease, candidate);
       leading = true;
       // Not on the elector's thread: waiting for the caches must not delay lease renewals.
       starter = std::jthread([&controller] { controller.start_workers(); });
     };
-    election.on_stopped_leading = [&] {
+    election.on_stopped_leading = [&leading, &lost_lease] {
       if (leading.exchange(false)) lost_lease = true;
     };
     election.on_new_leader = [](const std::string& holder) { spdlog::info("leader is now {}", holder); };
