@@ -67,6 +67,7 @@ install_host_tools() {
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v git >/dev/null || missing+=(git)
   command -v unshare >/dev/null || missing+=(util-linux)
+  command -v pkill >/dev/null || missing+=(procps)
   ((${#missing[@]})) || return 0
   log "installing ${missing[*]} on this machine"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -188,4 +189,15 @@ git clone --quiet --no-hardlinks "$repo" "$root/src/kubetrain"
 git -C "$root/src/kubetrain" checkout --quiet --detach "$commit"
 log "root at $root with commit ${commit:0:12}, ready in $((SECONDS - started)) s"
 
-unshare --mount --pid --fork --kill-child -- "$self" --inside-namespace "$root" "${stages[@]}"
+# In the background, so that this script still acts on a signal: unshare itself ignores INT and
+# TERM, and the namespace's first process takes from outside only SIGKILL, which ends every
+# process inside the namespace with it.
+unshare --mount --pid --fork --kill-child -- "$self" --inside-namespace "$root" "${stages[@]}" &
+namespace_pid=$!
+trap 'echo "fresh-root: stopped by a signal" >&2; pkill -KILL -P "$namespace_pid" || true' INT TERM
+status=0
+wait "$namespace_pid" || status=$?
+while kill -0 "$namespace_pid" 2>/dev/null; do  # a signal interrupted the wait
+  wait "$namespace_pid" || status=$?
+done
+exit "$status"
