@@ -1,6 +1,7 @@
 #include "tests/unit/checkpoint/tensor_file_builders.h"
 
 #include <cstring>
+#include <span>
 #include <utility>
 
 namespace kubetrain::testing {
@@ -8,15 +9,15 @@ namespace {
 
 template <typename T>
 std::vector<std::byte> bytes_of(const std::vector<T>& values) {
-  std::vector<std::byte> bytes(values.size() * sizeof(T));
-  std::memcpy(bytes.data(), values.data(), bytes.size());
-  return bytes;
+  const std::span<const std::byte> bytes = std::as_bytes(std::span(values));
+  return {bytes.begin(), bytes.end()};
 }
 
 template <typename T>
 std::vector<T> values_of(const StoredTensor& tensor) {
   std::vector<T> values(tensor.data.size() / sizeof(T));
-  std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(T));
+  // An empty tensor's data() may be null, which memcpy must not be given even for 0 bytes.
+  if (!values.empty()) std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(T));
   return values;
 }
 
