@@ -63,15 +63,7 @@ done
 ((EUID == 0)) || die "must run as root (it unpacks a root file system and mounts into it)"
 
 install_host_tools() {
-  local missing=()
-  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
-  command -v git >/dev/null || missing+=(git)
-  command -v unshare >/dev/null || missing+=(util-linux)
-  command -v pkill >/dev/null || missing+=(procps)
-  ((${#missing[@]})) || return 0
-  log "installing ${missing[*]} on this machine"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  bash "$repo/scripts/install-debian-packages.sh" fresh-root mmdebstrap git util-linux procps >/dev/null
 }
 
 make_base_tarball() {
@@ -140,7 +132,7 @@ run_in_namespace() {
     [[ -n "${!variable:-}" ]] && environment+=("$variable=${!variable}")
   done
 
-  local stage name command started status summary=()
+  local stage name command started status outcome summary=()
   for stage in "${stages[@]}"; do
     name=${stage%%=*} command=${stage#*=}
     log "== stage '$name': $command"
@@ -148,8 +140,9 @@ run_in_namespace() {
     status=0
     chroot "$root" /usr/bin/env -i "${environment[@]}" /bin/bash -c "cd /src/kubetrain && $command" ||
       status=$?
-    summary+=("$(printf '%-20s %s in %d s' "$name" "$( ((status)) && echo "FAILED (exit $status)" || echo ok)" \
-      $((SECONDS - started)))")
+    outcome=ok
+    ((status == 0)) || outcome="FAILED (exit $status)"
+    summary+=("$(printf '%-20s %s in %d s' "$name" "$outcome" $((SECONDS - started)))")
     ((status == 0)) || break
   done
   log "stage durations:"

@@ -23,22 +23,9 @@ npm_packages=(
 # ca-certificates: npm reaches its registry over TLS.
 debian_packages=(python3-yaml python3-jsonschema unzip ca-certificates)
 
-missing=()
-for package in "${debian_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$package")
-done
 # node and npm may come from another packaging of Node.js; Debian's npm is only the fallback.
-command -v npm >/dev/null && command -v node >/dev/null || missing+=(npm)
-if ((${#missing[@]})); then
-  if ((EUID != 0)); then
-    echo "install-chart-tools: missing Debian packages ${missing[*]}; run as root to install them" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+command -v npm >/dev/null && command -v node >/dev/null || debian_packages+=(npm)
+bash "$(dirname "$0")/install-debian-packages.sh" install-chart-tools "${debian_packages[@]}"
 
 stamp="$tools_dir/.installed"
 wanted="${npm_packages[*]}"

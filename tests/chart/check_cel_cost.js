@@ -155,8 +155,7 @@ function checkCrd(crd) {
           problems.push(`${where}.rule: does not parse: ${error.message}`);
           return;
         }
-        const scope = new Map([["self", self]]);
-        if (/\boldSelf\b/.test(validation.rule)) scope.set("oldSelf", self);
+        const scope = new Map([["self", self], ["oldSelf", self]]);
         checkExpression(parsed.expr, scope, (problem) => problems.push(`${where}.rule: ${problem}`));
       });
     });
