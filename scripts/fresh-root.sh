@@ -106,6 +106,9 @@ cleanup() {
 run_in_namespace() {
   local root=$1
   mount --make-rprivate /
+  # The root a mount point of its own: podman (containers/storage) remounts "/" private before it
+  # unpacks a layer, which fails on a plain directory.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
