@@ -1,6 +1,7 @@
 # kubetrain-operator image: built on Debian 12, shipped on debian:12-slim with only the shared
 # libraries the binary loads, running as a non-root user.
 #   docker build -f docker/operator.Dockerfile -t kubetrain-operator:0.1.0 .
+#   podman build --network host -f docker/operator.Dockerfile -t kubetrain-operator:0.1.0 .
 # Build arguments:
 #   DEBIAN_IMAGE   base of both stages (default debian:12)
 #   RUNTIME_IMAGE  base of the runtime stage (default debian:12-slim)
@@ -15,7 +16,7 @@ ARG BUILD_TYPE=Release
 # libraries (oneDNN, libjpeg) are needed to configure, though only the operator is built.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake ninja-build pkg-config ca-certificates \
+      build-essential cmake ninja-build ccache pkg-config ca-certificates \
       libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev \
       libcurl4-openssl-dev libssl-dev zlib1g-dev libjpeg62-turbo-dev libdnnl-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -26,7 +27,9 @@ COPY common common
 COPY worker worker
 COPY operator operator
 COPY docker/runtime-packages.sh /usr/local/bin/runtime-packages.sh
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE} \
+# The compiler cache survives between builds of the image (CMake uses ccache when it is there).
+RUN --mount=type=cache,target=/root/.cache/ccache \
+    cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE} \
       -DKUBETRAIN_CUDA=OFF -DKUBETRAIN_MPI=OFF -DKUBETRAIN_TESTS=OFF -DKUBETRAIN_OPERATOR=ON \
  && cmake --build /build --target kubetrain-operator \
  && strip /build/bin/kubetrain-operator \

@@ -18,7 +18,8 @@
 #   - /etc/resolv.conf and /etc/hosts, and the host's network.
 # Kept between runs, outside the root, in $KUBETRAIN_FRESH_ROOT_CACHE (default
 # /var/cache/kubetrain-fresh-root): the untouched base tarball (made with mmdebstrap, remade after
-# 30 days), downloaded .deb files, the npm cache and the ccache directory. Every run unpacks the
+# 30 days), downloaded .deb files, the npm cache, the ccache directory, podman's container storage
+# and buildah's cache mounts. Every run unpacks the
 # tarball anew.
 #
 # The root's mounts live in a mount namespace of their own, and its processes in a PID namespace of
@@ -31,12 +32,6 @@ self=$(readlink -f "$0")
 repo=$(cd "$(dirname "$self")/.." && pwd)
 cache=${KUBETRAIN_FRESH_ROOT_CACHE:-/var/cache/kubetrain-fresh-root}
 base_tarball="$cache/debian12-minbase.tar"
-base_max_age_days=30
-mirrors=(
-  "deb http://deb.debian.org/debian bookworm main"
-  "deb http://deb.debian.org/debian bookworm-updates main"
-  "deb http://deb.debian.org/debian-security bookworm-security main"
-)
 # Variables that name the machine's CA bundle; carried into the root as they are.
 ca_variables=(SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE NODE_EXTRA_CA_CERTS REQUESTS_CA_BUNDLE
   GIT_SSL_CAINFO PIP_CERT)
@@ -63,18 +58,7 @@ done
 ((EUID == 0)) || die "must run as root (it unpacks a root file system and mounts into it)"
 
 install_host_tools() {
-  bash "$repo/scripts/install-debian-packages.sh" fresh-root mmdebstrap git util-linux procps >/dev/null
-}
-
-make_base_tarball() {
-  if [[ -f "$base_tarball" ]] && [[ -z "$(find "$base_tarball" -mtime +"$base_max_age_days")" ]]; then
-    return 0
-  fi
-  log "making the Debian 12 minbase tarball (mmdebstrap)"
-  local partial="$base_tarball.partial"
-  rm -f "$partial"
-  mmdebstrap --quiet --variant=minbase --format=tar bookworm "$partial" "${mirrors[@]}"
-  mv "$partial" "$base_tarball"
+  bash "$repo/scripts/install-debian-packages.sh" fresh-root git util-linux procps >/dev/null
 }
 
 remove_stale_roots() {
@@ -121,8 +105,11 @@ run_in_namespace() {
     mount -o remount,bind,ro "$root/usr/local/cuda"
   fi
   local source target
+  # Container storage keeps the images the e2e suite builds, so that their layers are reused, and
+  # buildah's cache mounts (RUN --mount=type=cache) keep the images' compiler cache.
   for pair in "$cache/apt-archives:/var/cache/apt/archives" "$cache/npm:/root/.npm" \
-    "$cache/ccache:/var/cache/ccache"; do
+    "$cache/ccache:/var/cache/ccache" "$cache/containers:/var/lib/containers" \
+    "$cache/buildah-cache:/var/tmp/buildah-cache"; do
     source=${pair%%:*} target="$root${pair#*:}"
     mkdir -p "$source" "$target"
     mount --bind "$source" "$target"
@@ -161,7 +148,7 @@ fi
 install_host_tools
 mkdir -p "$cache/roots"
 remove_stale_roots
-make_base_tarball
+bash "$repo/scripts/debian-base-tarball.sh" "$base_tarball"
 
 commit=$(git -C "$repo" rev-parse HEAD)
 if [[ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]]; then
