@@ -13,13 +13,11 @@ ARG RUNTIME_IMAGE=debian:12-slim
 FROM ${DEBIAN_IMAGE} AS build
 ARG BUILD_TYPE=Release
 # The top-level CMake project resolves every dependency of the repository, so the worker's
-# libraries (oneDNN, libjpeg) are needed to configure, though only the operator is built.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake ninja-build ccache pkg-config ca-certificates \
-      libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev \
-      libcurl4-openssl-dev libssl-dev zlib1g-dev libjpeg62-turbo-dev libdnnl-dev \
- && rm -rf /var/lib/apt/lists/*
+# libraries (oneDNN, libjpeg) are needed to configure, though only the operator is built: the
+# packages come from the one list the repository keeps (the same two layers as the CPU worker
+# image's build stage, so a build of both shares them).
+COPY scripts/install-deps.sh scripts/install-debian-packages.sh /tmp/scripts/
+RUN bash /tmp/scripts/install-deps.sh && rm -rf /var/lib/apt/lists/* /tmp/scripts
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY cmake cmake

