@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "operator/kube/label_selector.h"
+#include "tests/fakeapi/discovery_routes.h"
 #include "tests/fakeapi/field_selector.h"
 #include "tests/fakeapi/object_store.h"
 #include "tests/fakeapi/resource_path.h"
+#include "tests/fakeapi/table.h"
 
 namespace kubetrain::fakeapi {
 namespace {
@@ -20,10 +22,35 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr char kJson[] = "application/json";
+constexpr char kWatchJson[] = "application/json;stream=watch";
 
 void send_status(httplib::Response& res, const StatusError& error) {
   res.status = error.code();
   res.set_content(error.to_status().dump(), kJson);
+}
+
+// The DeleteOptions of a DELETE: its body, or where it has none its query parameters, as
+// kube-apiserver reads them.
+json delete_options(const httplib::Request& req, const json& body) {
+  if (!body.is_null()) return body;
+  json options = json::object();
+  if (req.has_param("gracePeriodSeconds")) {
+    auto text = req.get_param_value("gracePeriodSeconds");
+    try {
+      std::size_t used = 0;
+      options["gracePeriodSeconds"] = std::stoll(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      throw StatusError(400, "BadRequest", "invalid gracePeriodSeconds \"" + text + "\"");
+    }
+  }
+  if (req.has_param("propagationPolicy")) {
+    options["propagationPolicy"] = req.get_param_value("propagationPolicy");
+  }
+  if (req.has_param("orphanDependents")) {
+    options["orphanDependents"] = req.get_param_value("orphanDependents") == "true";
+  }
+  return options.empty() ? json() : options;
 }
 
 std::string watch_line(const std::string& type, const json& object) {
@@ -36,6 +63,9 @@ std::string watch_line(const std::string& type, const json& object) {
 // What a watch request asked for, and how far it got.
 struct WatchState {
   ResourcePath path;
+  bool cluster_scoped = false;
+  ResourceInfo resource;
+  std::optional<TableRequest> table;  // events carry one-row Tables instead of objects
   LabelSelector labels;
   FieldSelector fields;
   std::uint64_t after = 0;
@@ -47,11 +77,18 @@ struct WatchState {
   int drop_every = 0;
 
   bool matches(const json& object) const {
-    if (!path.namespace_name.empty() && !is_cluster_scoped(path.resource()) &&
+    if (!path.namespace_name.empty() && !cluster_scoped &&
         object["metadata"].value("namespace", "") != path.namespace_name) {
       return false;
     }
     return labels.matches_object(object) && fields.matches(object);
+  }
+
+  // What an event carries for `object`: itself, or the one-row Table that was asked for.
+  std::string line(const std::string& type, const json& object) const {
+    if (!table) return watch_line(type, object);
+    json metadata = {{"resourceVersion", object["metadata"].value("resourceVersion", "")}};
+    return watch_line(type, table->render(resource, path.version, {object}, std::move(metadata)));
   }
 };
 
@@ -147,6 +184,8 @@ struct FakeApiServer::Impl {
       res.set_content(R"({"major":"1","minor":"30","gitVersion":"v1.30.0-kubetrain-fake"})",
                       kJson);
     });
+    // Before the resource routes, which would match these paths too.
+    serve_discovery(server, store.catalog(), [this] { return port; });
     auto api = [this](const char* method) {
       return [this, method](const httplib::Request& req, httplib::Response& res) {
         handle(method, req, res);
@@ -235,8 +274,7 @@ struct FakeApiServer::Impl {
   void handle(const char* method, const httplib::Request& req, httplib::Response& res) {
     auto path = parse_resource_path(req.path);
     if (!path) {
-      send_status(res, StatusError(404, "NotFound", "the server could not find the requested "
-                                                    "resource"));
+      send_status(res, StatusError(404, "NotFound", kNoSuchResource));
       log_request(method, req.path, nullptr, res.status);
       return;
     }
@@ -246,10 +284,12 @@ struct FakeApiServer::Impl {
       return;
     }
     try {
-      if (!path->subresource.empty() && path->subresource != "status") {
-        throw StatusError(404, "NotFound", "subresource " + path->subresource + " not served");
+      const std::string& subresource = path->subresource;
+      bool binding = subresource == "binding" && path->resource() == "pods" && verb == "create";
+      if (!subresource.empty() && subresource != "status" && !binding) {
+        throw StatusError(404, "NotFound", "subresource " + subresource + " not served");
       }
-      if (path->subresource == "status" && !has_status_subresource(path->resource())) {
+      if (subresource == "status" && !store.catalog().has_status_subresource(path->resource())) {
         throw StatusError(404, "NotFound", path->resource() + " has no status subresource");
       }
       json body;
@@ -257,16 +297,32 @@ struct FakeApiServer::Impl {
         body = json::parse(req.body, nullptr, false);
         if (body.is_discarded()) throw StatusError(400, "BadRequest", "the body is not JSON");
       }
+      auto table = verb == "get" || verb == "list" || verb == "watch"
+                       ? TableRequest::from(req.get_header_value("Accept"),
+                                            req.get_param_value("includeObject"))
+                       : std::nullopt;
       json result;
       if (verb == "get") {
         result = store.get(*path);
+        if (table) {
+          json metadata = {{"resourceVersion", result["metadata"].value("resourceVersion", "")}};
+          result = table->render(store.catalog().find(path->resource()), path->version,
+                                 {result}, std::move(metadata));
+        }
       } else if (verb == "list") {
         result = store.list(*path, selector(req), field_selector(req), limit(req),
                             req.get_param_value("continue"));
+        if (table) {
+          result = table->render(store.catalog().find(path->resource()), path->version,
+                                 result["items"].get<std::vector<json>>(), result["metadata"]);
+        }
       } else if (verb == "watch") {
-        start_watch(*path, req, res);
+        start_watch(*path, std::move(table), req, res);
         log_request(verb, req.path, &*path, 200);
         return;
+      } else if (binding) {
+        result = store.bind(*path, body);
+        res.status = 201;
       } else if (verb == "create") {
         if (!path->name.empty()) throw StatusError(405, "MethodNotAllowed", "POST to an object");
         result = store.create(*path, std::move(body));
@@ -276,7 +332,7 @@ struct FakeApiServer::Impl {
       } else if (verb == "patch") {
         result = store.patch(*path, req.get_header_value("Content-Type"), body);
       } else if (verb == "delete") {
-        result = store.remove(*path, body);
+        result = store.remove(*path, delete_options(req, body));
       } else {
         throw StatusError(405, "MethodNotAllowed", "deletecollection is not served");
       }
@@ -316,9 +372,13 @@ struct FakeApiServer::Impl {
     }
   }
 
-  void start_watch(const ResourcePath& path, const httplib::Request& req, httplib::Response& res) {
+  void start_watch(const ResourcePath& path, std::optional<TableRequest> table,
+                   const httplib::Request& req, httplib::Response& res) {
     auto state = std::make_shared<WatchState>();
     state->path = path;
+    state->resource = store.catalog().find(path.resource());
+    state->cluster_scoped = !state->resource.namespaced;
+    state->table = std::move(table);
     state->labels = selector(req);
     state->fields = field_selector(req);
     auto version = req.get_param_value("resourceVersion");
@@ -341,9 +401,11 @@ struct FakeApiServer::Impl {
     auto now = Clock::now();
     state->deadline = now + std::chrono::seconds(timeout);
     state->last_bookmark = now;
-    res.set_chunked_content_provider(kJson, [this, state](std::size_t, httplib::DataSink& sink) {
-      return stream_watch(*state, sink);
-    });
+    // The media type kube-apiserver's OpenAPI gives watches; unlike plain application/json,
+    // httplib does not gzip it, which would hold events back in the compressor.
+    res.set_chunked_content_provider(
+        kWatchJson,
+        [this, state](std::size_t, httplib::DataSink& sink) { return stream_watch(*state, sink); });
   }
 
   // Writes the next batch of a watch; false closes the connection.
@@ -360,7 +422,7 @@ struct FakeApiServer::Impl {
     if (state.send_initial) {
       state.send_initial = false;
       for (const auto& object : store.current_objects(resource, state.after)) {
-        if (state.matches(*object)) out += watch_line("ADDED", *object);
+        if (state.matches(*object)) out += state.line("ADDED", *object);
       }
     } else {
       auto now = Clock::now();
@@ -385,7 +447,7 @@ struct FakeApiServer::Impl {
         } else if (!now_matches) {
           continue;
         }
-        out += watch_line(type, *event.object);
+        out += state.line(type, *event.object);
         if (state.drop_every > 0 && ++state.sent >= state.drop_every) return finish();
       }
       if (state.bookmarks && Clock::now() - state.last_bookmark >=

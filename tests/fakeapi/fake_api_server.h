@@ -49,7 +49,20 @@ struct RequestRecord {
 // ownerReference garbage collection, 404/409/410/415/422 Status errors, label and field
 // (metadata.name, metadata.namespace) selectors, list pagination (limit/continue), watches with
 // ADDED/MODIFIED/DELETED/BOOKMARK events and 410 Gone outside the retained window, status
-// subresources, JSON merge patch.
+// subresources, JSON merge patch and JSON patch (no strategic merge patch, no server-side apply).
+// For the kubelet's and kube-scheduler's parts that tests play: the pods/binding subresource, and
+// graceful deletion of pods (a bound, unfinished pod is marked with deletionTimestamp and
+// deletionGracePeriodSeconds and goes when deleted with gracePeriodSeconds 0, also when the
+// garbage collector deleted it); DeleteOptions from the body or the query.
+// For kubectl: CustomResourceDefinitions (accepted and Established; their scope, status
+// subresource, printer columns and schemas define their resources), unaggregated discovery
+// (/api, /api/v1, /apis, /apis/GROUP[/VERSION]) of the built-in kinds and the CRDs' resources,
+// OpenAPI v3 (/openapi/v3 and per group version, which tells kubectl the server validates fields,
+// so apply sends fieldValidation and merge patches), and meta.k8s.io Tables for get, list and
+// watch when the Accept header asks for them (CRD printer columns, kube-apiserver's pod columns,
+// else Name and Age). Query parameters it does not act on (fieldManager, fieldValidation, ...)
+// are accepted and have no effect; dryRun is not honoured. Discovery and OpenAPI requests are
+// neither faulted nor logged.
 // Control endpoints: POST /fake/faults (FaultConfig JSON), GET /fake/requests (the request log as
 // a JSON array, ?clear=1 empties it), POST /fake/compact (drops the retained watch events so every
 // older resourceVersion is Gone), GET /fake/healthz.

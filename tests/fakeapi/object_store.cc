@@ -6,6 +6,10 @@
 #include <random>
 
 #include "operator/kube/api_time.h"
+#include "tests/fakeapi/custom_resource_definition.h"
+#include "tests/fakeapi/graceful_deletion.h"
+#include "tests/fakeapi/json_fields.h"
+#include "tests/fakeapi/pod_binding.h"
 
 namespace kubetrain::fakeapi {
 namespace {
@@ -14,10 +18,6 @@ using json = nlohmann::json;
 
 std::string object_key(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : ns + "/" + name;
-}
-
-std::string path_key(const ResourcePath& path) {
-  return object_key(is_cluster_scoped(path.resource()) ? "" : path.namespace_name, path.name);
 }
 
 std::string describe(const ResourcePath& path) {
@@ -99,15 +99,38 @@ std::uint64_t parse_version(const std::string& text, const char* what) {
   throw StatusError(400, "BadRequest", std::string("invalid ") + what + " \"" + text + "\"");
 }
 
-}  // namespace
-
-json StatusError::to_status() const {
-  return {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object()},
-          {"status", "Failure"}, {"message", what()},  {"reason", reason_},
-          {"code", code_}};
+// rest.BeforeDelete's precondition checks; `qualified_kind` ("Pod", "TrainingJob.kubetrain.dev")
+// names the object in the Conflict, as kube-apiserver names it there.
+void check_delete_preconditions(const std::string& qualified_kind, const json& object,
+                                const json& options) {
+  const json preconditions = member(options, "preconditions");
+  const json& metadata = object["metadata"];
+  std::string name = metadata.value("name", "");
+  std::string uid = string_at(preconditions, "uid");
+  if (!uid.empty() && uid != metadata.value("uid", "")) {
+    throw conflict(qualified_kind, name,
+                   "the UID in the precondition (" + uid + ") does not match the UID in record (" +
+                       metadata.value("uid", "") +
+                       "). The object might have been deleted and then recreated");
+  }
+  std::string version = string_at(preconditions, "resourceVersion");
+  if (!version.empty() && version != metadata.value("resourceVersion", "")) {
+    throw conflict(qualified_kind, name,
+                   "the ResourceVersion in the precondition (" + version +
+                       ") does not match the ResourceVersion in record (" +
+                       metadata.value("resourceVersion", "") +
+                       "). The object might have been modified");
+  }
 }
 
+}  // namespace
+
 ObjectStore::ObjectStore(std::size_t event_window) : event_window_(std::max<std::size_t>(event_window, 1)) {}
+
+std::string ObjectStore::key_of(const ResourcePath& path) const {
+  return object_key(catalog_.is_cluster_scoped(path.resource()) ? "" : path.namespace_name,
+                    path.name);
+}
 
 SharedObject ObjectStore::find_locked(const std::string& resource, const std::string& key) const {
   auto collection_it = collections_.find(resource);
@@ -118,7 +141,7 @@ SharedObject ObjectStore::find_locked(const std::string& resource, const std::st
 
 json ObjectStore::get(const ResourcePath& path) const {
   std::lock_guard lock(mutex_);
-  auto object = find_locked(path.resource(), path_key(path));
+  auto object = find_locked(path.resource(), key_of(path));
   if (!object) throw not_found(path);
   return *object;
 }
@@ -142,7 +165,8 @@ json ObjectStore::list(const ResourcePath& path, const LabelSelector& labels,
     }
     after = continue_token.substr(colon + 1);
   }
-  bool all_namespaces = path.namespace_name.empty() || is_cluster_scoped(path.resource());
+  bool all_namespaces =
+      path.namespace_name.empty() || catalog_.is_cluster_scoped(path.resource());
   std::string prefix = all_namespaces ? "" : path.namespace_name + "/";
   json items = json::array();
   std::string next;
@@ -210,6 +234,7 @@ SharedObject ObjectStore::commit(const std::string& resource, const std::string&
   index_owners(resource, key, previous.get(), stored.get());
   by_uid_[(*stored)["metadata"].value("uid", "")] = {resource, key};
   record({resource_version_, resource, type, stored, previous});
+  if (resource == kCustomResourceDefinitions) catalog_.define(*stored);
   return stored;
 }
 
@@ -221,13 +246,23 @@ void ObjectStore::erase(const std::string& resource, const std::string& key, Sha
   by_uid_.erase((*last)["metadata"].value("uid", ""));
   record({resource_version_, resource, "DELETED", std::make_shared<const json>(std::move(final_state)),
           nullptr});
+  if (resource == kCustomResourceDefinitions) remove_custom_resources(key);
+}
+
+void ObjectStore::remove_custom_resources(const std::string& crd_name) {
+  catalog_.forget(crd_name);
+  std::vector<std::string> keys;
+  for (const auto& [key, object] : collection(crd_name)) keys.push_back(key);
+  for (const auto& key : keys) {
+    if (find_locked(crd_name, key)) delete_locked(crd_name, key, json::object(), "Background");
+  }
 }
 
 json ObjectStore::create(const ResourcePath& path, json object) {
   if (!object.is_object()) throw StatusError(400, "BadRequest", "the body is not a JSON object");
   json& metadata = object["metadata"];
   if (!metadata.is_object()) metadata = json::object();
-  bool cluster_scoped = is_cluster_scoped(path.resource());
+  bool cluster_scoped = catalog_.is_cluster_scoped(path.resource());
   std::string ns = cluster_scoped ? "" : path.namespace_name;
   if (!cluster_scoped) {
     std::string body_ns = metadata.value("namespace", "");
@@ -263,12 +298,16 @@ json ObjectStore::create(const ResourcePath& path, json object) {
   metadata.erase("deletionTimestamp");
   if (!object.contains("apiVersion")) object["apiVersion"] = path.api_version();
   // Status is not settable on create for kinds with the subresource.
-  if (has_status_subresource(path.resource())) object.erase("status");
+  if (catalog_.has_status_subresource(path.resource())) object.erase("status");
+  if (path.resource() == kCustomResourceDefinitions) {
+    object = accept_custom_resource_definition(std::move(object), nullptr,
+                                               std::chrono::system_clock::now());
+  }
   return *commit(path.resource(), key, std::move(object), "ADDED", nullptr);
 }
 
 json ObjectStore::update_locked(const ResourcePath& path, json object) {
-  std::string key = path_key(path);
+  std::string key = key_of(path);
   auto current = find_locked(path.resource(), key);
   if (!current) throw not_found(path);
   if (!object.is_object()) throw StatusError(400, "BadRequest", "the body is not a JSON object");
@@ -311,12 +350,16 @@ json ObjectStore::update_locked(const ResourcePath& path, json object) {
     if (!updated.contains("apiVersion")) updated["apiVersion"] = (*current).value("apiVersion", "");
     if (!updated.contains("kind") && current->contains("kind")) updated["kind"] = (*current)["kind"];
     // The main resource ignores status for kinds with the subresource.
-    if (has_status_subresource(path.resource())) {
+    if (catalog_.has_status_subresource(path.resource())) {
       if (current->contains("status")) {
         updated["status"] = (*current)["status"];
       } else {
         updated.erase("status");
       }
+    }
+    if (path.resource() == kCustomResourceDefinitions) {
+      updated = accept_custom_resource_definition(std::move(updated), *current,
+                                                  std::chrono::system_clock::now());
     }
     if (spec_part(updated) != spec_part(*current)) {
       updated["metadata"]["generation"] = old_metadata.value("generation", 1) + 1;
@@ -324,11 +367,13 @@ json ObjectStore::update_locked(const ResourcePath& path, json object) {
   }
   updated["metadata"]["resourceVersion"] = old_metadata.value("resourceVersion", "");
   if (updated == *current) return updated;  // a no-op write keeps the resourceVersion
-  bool deleting = updated["metadata"].contains("deletionTimestamp");
-  bool has_finalizers = updated["metadata"].contains("finalizers") &&
-                        !updated["metadata"]["finalizers"].empty();
-  if (deleting && !has_finalizers) {
-    // The last finalizer was removed from an object being deleted: it goes now.
+  const json& new_metadata = updated["metadata"];
+  bool deleting = new_metadata.contains("deletionTimestamp");
+  bool has_finalizers = new_metadata.contains("finalizers") && !new_metadata["finalizers"].empty();
+  bool grace_left = new_metadata.value("deletionGracePeriodSeconds", 0) != 0;
+  if (deleting && !has_finalizers && !grace_left) {
+    // The last finalizer was removed from an object being deleted: it goes now, unless it is a
+    // pod in its grace period, which goes when the kubelet confirms its deletion.
     auto stored = std::make_shared<const json>(updated);
     erase(path.resource(), key, stored);
     collect_garbage(updated["metadata"].value("uid", ""), "Background");
@@ -345,7 +390,7 @@ json ObjectStore::update(const ResourcePath& path, json object) {
 json ObjectStore::patch(const ResourcePath& path, std::string_view content_type,
                         const json& patch) {
   std::lock_guard lock(mutex_);
-  auto current = find_locked(path.resource(), path_key(path));
+  auto current = find_locked(path.resource(), key_of(path));
   if (!current) throw not_found(path);
   json patched = *current;
   if (content_type.starts_with("application/merge-patch+json")) {
@@ -373,23 +418,19 @@ json ObjectStore::patch(const ResourcePath& path, std::string_view content_type,
 }
 
 json ObjectStore::delete_locked(const std::string& resource, const std::string& key,
-                                const std::string& policy) {
+                                const json& options, const std::string& policy) {
   auto current = find_locked(resource, key);
-  const json& metadata = (*current)["metadata"];
-  bool has_finalizers = metadata.contains("finalizers") && !metadata["finalizers"].empty();
-  if (has_finalizers) {
-    // Deletion waits for the finalizers' owners to remove them.
-    if (metadata.contains("deletionTimestamp")) return *current;
-    json marked = *current;
-    marked["metadata"]["deletionTimestamp"] = format_api_time(std::chrono::system_clock::now());
-    marked["metadata"]["deletionGracePeriodSeconds"] = 0;
-    return *commit(resource, key, std::move(marked), "MODIFIED", current);
+  auto step = plan_deletion(resource, *current, options, std::chrono::system_clock::now());
+  if (step.kind == DeletionStep::kKeep) return *current;
+  if (step.kind == DeletionStep::kMark) {
+    return *commit(resource, key, std::move(step.object), "MODIFIED", current);
   }
-  std::string uid = metadata.value("uid", "");
+  auto last = std::make_shared<const json>(std::move(step.object));
+  std::string uid = (*last)["metadata"].value("uid", "");
   if (policy == "Foreground") collect_garbage(uid, policy);
-  erase(resource, key, current);
+  erase(resource, key, last);
   if (policy != "Foreground") collect_garbage(uid, policy);
-  return *current;
+  return *last;
 }
 
 void ObjectStore::collect_garbage(const std::string& owner_uid, const std::string& policy) {
@@ -416,7 +457,9 @@ void ObjectStore::collect_garbage(const std::string& owner_uid, const std::strin
       }
       commit(resource, key, std::move(updated), "MODIFIED", dependent);
     } else {
-      delete_locked(resource, key, policy == "Foreground" ? "Foreground" : "Background");
+      // The garbage collector's DELETE asks for no grace period: bound pods get their own.
+      delete_locked(resource, key, json::object(),
+                    policy == "Foreground" ? "Foreground" : "Background");
     }
   }
 }
@@ -433,27 +476,27 @@ json ObjectStore::remove(const ResourcePath& path, const json& options) {
                           "\" is not supported: Background, Foreground or Orphan");
   }
   std::lock_guard lock(mutex_);
-  std::string key = path_key(path);
+  std::string key = key_of(path);
   auto current = find_locked(path.resource(), key);
   if (!current) throw not_found(path);
-  if (options.is_object() && options.contains("preconditions")) {
-    const auto& preconditions = options["preconditions"];
-    const auto& metadata = (*current)["metadata"];
-    std::string uid = preconditions.value("uid", "");
-    std::string version = preconditions.value("resourceVersion", "");
-    if (!uid.empty() && uid != metadata.value("uid", "")) {
-      throw StatusError(409, "Conflict",
-                        "Precondition failed: UID in precondition: " + uid +
-                            ", UID in object meta: " + metadata.value("uid", ""));
-    }
-    if (!version.empty() && version != metadata.value("resourceVersion", "")) {
-      throw StatusError(409, "Conflict",
-                        "Precondition failed: ResourceVersion in precondition: " + version +
-                            ", ResourceVersion in object meta: " +
-                            metadata.value("resourceVersion", ""));
-    }
-  }
-  return delete_locked(path.resource(), key, policy);
+  std::string kind = current->value("kind", catalog_.find(path.resource()).kind);
+  if (kind.empty()) kind = path.plural;
+  check_delete_preconditions(path.group.empty() ? kind : kind + "." + path.group, *current,
+                             options);
+  return delete_locked(path.resource(), key, options, policy);
+}
+
+json ObjectStore::bind(const ResourcePath& path, const json& binding) {
+  validate_binding(binding, path.namespace_name, path.name);
+  std::lock_guard lock(mutex_);
+  ResourcePath pod_path = path;
+  pod_path.subresource.clear();
+  std::string key = key_of(pod_path);
+  auto current = find_locked("pods", key);
+  if (!current) throw not_found(pod_path);
+  commit("pods", key, bound_pod(*current, binding, std::chrono::system_clock::now()), "MODIFIED",
+         current);
+  return binding_created_status();
 }
 
 std::vector<StoredEvent> ObjectStore::wait_events(const std::string& resource, std::uint64_t after,

@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,23 +17,11 @@
 
 #include "operator/kube/label_selector.h"
 #include "tests/fakeapi/field_selector.h"
+#include "tests/fakeapi/resource_catalog.h"
 #include "tests/fakeapi/resource_path.h"
+#include "tests/fakeapi/status_error.h"
 
 namespace kubetrain::fakeapi {
-
-// An API failure answered with a Kubernetes Status body.
-class StatusError : public std::runtime_error {
- public:
-  StatusError(int code, std::string reason, const std::string& message)
-      : std::runtime_error(message), code_(code), reason_(std::move(reason)) {}
-  int code() const { return code_; }
-  const std::string& reason() const { return reason_; }
-  nlohmann::json to_status() const;
-
- private:
-  int code_;
-  std::string reason_;
-};
 
 using SharedObject = std::shared_ptr<const nlohmann::json>;
 
@@ -49,8 +36,9 @@ struct StoredEvent {
 
 // The fake API server's storage and semantics, independent of HTTP: objects per resource keyed
 // by "namespace/name", one global resourceVersion, a bounded window of retained events, owner
-// references with garbage collection, finalizers, status subresources, merge and JSON patches.
-// Thread-safe.
+// references with garbage collection, finalizers, graceful deletion of pods, pod bindings,
+// status subresources, merge and JSON patches, and CustomResourceDefinitions that define the
+// scope and subresources of their resources in catalog(). Thread-safe.
 class ObjectStore {
  public:
   explicit ObjectStore(std::size_t event_window);
@@ -63,7 +51,15 @@ class ObjectStore {
   nlohmann::json update(const ResourcePath& path, nlohmann::json object);
   nlohmann::json patch(const ResourcePath& path, std::string_view content_type,
                        const nlohmann::json& patch);
+  // `options` is the DeleteOptions (null or an object): preconditions, propagationPolicy,
+  // orphanDependents, gracePeriodSeconds.
   nlohmann::json remove(const ResourcePath& path, const nlohmann::json& options);
+  // POST .../pods/NAME/binding (`path` names the pod): assigns the pod to the Binding's node and
+  // returns the Status that a successful binding answers.
+  nlohmann::json bind(const ResourcePath& path, const nlohmann::json& binding);
+
+  // The resources known: built-in kinds and those of the stored CRDs.
+  const ResourceCatalog& catalog() const { return catalog_; }
 
   // Events of `resource` after `after`, waiting up to `wait` while there are none. `latest` gets
   // the global resourceVersion the answer is complete up to. Throws StatusError 410 when events
@@ -83,20 +79,25 @@ class ObjectStore {
   using Collection = std::map<std::string, SharedObject>;  // "ns/name" -> object
 
   Collection& collection(const std::string& resource) { return collections_[resource]; }
+  std::string key_of(const ResourcePath& path) const;
   SharedObject find_locked(const std::string& resource, const std::string& key) const;
   nlohmann::json update_locked(const ResourcePath& path, nlohmann::json object);
+  // Deletes as `options` ask (gracefully for pods), collecting dependents with `policy`.
   nlohmann::json delete_locked(const std::string& resource, const std::string& key,
-                               const std::string& policy);
+                               const nlohmann::json& options, const std::string& policy);
   // Stores `object` under a new resourceVersion and records the event.
   SharedObject commit(const std::string& resource, const std::string& key, nlohmann::json object,
                       const std::string& type, SharedObject previous);
   void erase(const std::string& resource, const std::string& key, SharedObject last);
+  // A CRD went: so do its custom resources, as kube-apiserver's CRD finalizer deletes them.
+  void remove_custom_resources(const std::string& crd_name);
   void collect_garbage(const std::string& owner_uid, const std::string& policy);
   void index_owners(const std::string& resource, const std::string& key,
                     const nlohmann::json* before, const nlohmann::json* after);
   void record(StoredEvent event);
 
   const std::size_t event_window_;
+  ResourceCatalog catalog_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::unordered_map<std::string, Collection> collections_;

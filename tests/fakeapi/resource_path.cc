@@ -1,6 +1,5 @@
 #include "tests/fakeapi/resource_path.h"
 
-#include <set>
 #include <vector>
 
 namespace kubetrain::fakeapi {
@@ -46,21 +45,6 @@ std::optional<ResourcePath> parse_resource_path(std::string_view path) {
   if (rest >= 2) result.name = parts[at + 1];
   if (rest == 3) result.subresource = parts[at + 2];
   return result;
-}
-
-bool is_cluster_scoped(const std::string& resource) {
-  static const std::set<std::string> kClusterScoped = {
-      "namespaces", "nodes", "persistentvolumes",
-      "customresourcedefinitions.apiextensions.k8s.io", "clusterroles.rbac.authorization.k8s.io",
-      "clusterrolebindings.rbac.authorization.k8s.io", "priorityclasses.scheduling.k8s.io"};
-  return kClusterScoped.contains(resource);
-}
-
-bool has_status_subresource(const std::string& resource) {
-  static const std::set<std::string> kWithStatus = {
-      "pods", "services", "namespaces", "nodes", "persistentvolumeclaims", "jobs.batch",
-      "deployments.apps", "statefulsets.apps", "trainingjobs.kubetrain.dev"};
-  return kWithStatus.contains(resource);
 }
 
 }  // namespace kubetrain::fakeapi

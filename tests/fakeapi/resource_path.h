@@ -15,7 +15,7 @@ struct ResourcePath {
   std::string plural;
   std::string namespace_name;  // empty: cluster-scoped, or all namespaces
   std::string name;            // empty: the collection
-  std::string subresource;     // "status", or empty
+  std::string subresource;     // "status", "binding", or empty
 
   // "pods" or "trainingjobs.kubetrain.dev": how RBAC and the request log name the resource.
   std::string resource() const { return group.empty() ? plural : plural + "." + group; }
@@ -24,10 +24,5 @@ struct ResourcePath {
 
 // Parses `path`; nullopt when it is not a resource path.
 std::optional<ResourcePath> parse_resource_path(std::string_view path);
-
-// Kinds known to be cluster-scoped (namespaces, nodes, ...) and kinds with a /status
-// subresource (pods, services, jobs, trainingjobs, ...).
-bool is_cluster_scoped(const std::string& resource);
-bool has_status_subresource(const std::string& resource);
 
 }  // namespace kubetrain::fakeapi
