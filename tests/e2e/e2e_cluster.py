@@ -1,0 +1,222 @@
+"""The one-machine cluster the scenarios run on: an API server (the fake one, or any given by a
+kubeconfig), the TrainingJob CRD from the chart, a namespace of the run's own, a podman network for
+its pods, the operator in its own container and the kubelet stand-in. Everything it starts is
+stopped and removed by close(), which runs also when a scenario fails or the run is interrupted.
+"""
+
+import glob
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import yaml
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+from e2e_images import OPERATOR_IMAGE, REPO
+from e2e_podman import podman, podman_environment
+
+GROUP, VERSION, PLURAL = "kubetrain.dev", "v1alpha1", "trainingjobs"
+NODE_NAME = "kubetrain-e2e-node"
+
+
+def wait_for(what, predicate, timeout, interval=0.5):
+    """Polls `predicate` until it returns something truthy; raises naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, work_dir, fake_apiserver=None, kubeconfig=None, log=print):
+        self.work_dir = work_dir
+        self.log = log
+        self.run_id = secrets.token_hex(3)
+        self.namespace = f"kubetrain-e2e-{self.run_id}"
+        self.network = f"kubetrain-e2e-{self.run_id}"
+        self.operator_container = f"kubetrain-e2e-operator-{self.run_id}"
+        self.state_dir = os.path.join(work_dir, "standin")
+        self.on_fake = kubeconfig is None
+        self._fake = None
+        self._standin = None
+        self._network_made = False
+        os.makedirs(self.state_dir, exist_ok=True)
+        if self.on_fake:
+            kubeconfig = self._start_fake_apiserver(fake_apiserver)
+        self.kubeconfig = kubeconfig
+        config.load_kube_config(config_file=kubeconfig)
+        self.core = client.CoreV1Api()
+        self.custom = client.CustomObjectsApi()
+        self.extensions = client.ApiextensionsV1Api()
+
+    # --- setup -----------------------------------------------------------------------------------
+
+    def _start_fake_apiserver(self, binary):
+        # Each open watch and idle keep-alive connection holds one of the fake's threads; the stand-in,
+        # the operator and kubectl together hold many.
+        self._fake = subprocess.Popen([binary, "--port", "0", "--threads", "512"], stdout=subprocess.PIPE, text=True)
+        port = int(self._fake.stdout.readline())
+        path = os.path.join(self.work_dir, "kubeconfig")
+        document = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "e2e",
+            "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+            "users": [{"name": "e2e", "user": {}}],
+            "contexts": [{"name": "e2e", "context": {"cluster": "fake", "user": "e2e"}}],
+        }
+        with open(path, "w") as out:
+            yaml.safe_dump(document, out)
+        self.log(f"fake API server on port {port}")
+        return path
+
+    def install_crd(self):
+        for path in sorted(glob.glob(os.path.join(REPO, "charts/kubetrain/crds/*.yaml"))):
+            with open(path) as source:
+                crd = yaml.safe_load(source)
+            try:
+                self.extensions.create_custom_resource_definition(crd)
+            except ApiException as error:
+                if error.status != 409:
+                    raise
+                current = self.extensions.read_custom_resource_definition(crd["metadata"]["name"])
+                crd["metadata"]["resourceVersion"] = current.metadata.resource_version
+                self.extensions.replace_custom_resource_definition(crd["metadata"]["name"], crd)
+            self.log(f"installed {crd['metadata']['name']} from {os.path.relpath(path, REPO)}")
+        # A real API server serves the new kind once the CRD is Established.
+        wait_for("the TrainingJob kind to be served", self._trainingjobs_served, 60)
+
+    def _trainingjobs_served(self):
+        try:
+            self.custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+            return True
+        except ApiException:
+            return False
+
+    def create_namespace(self):
+        self.core.create_namespace({"metadata": {"name": self.namespace}})
+
+    def create_network(self):
+        podman("network", "create", self.network)
+        self._network_made = True
+
+    def start_operator(self):
+        """The operator's image, on the host network (it reaches the API server there and the
+        pods at their podman network addresses), with the kubeconfig mounted read-only."""
+        os.chmod(self.kubeconfig, 0o644)  # the image's user is not root
+        podman("run", "-d", "--name", self.operator_container, "--network", "host",
+               "-v", f"{os.path.abspath(self.kubeconfig)}:/etc/kubetrain/kubeconfig:ro,Z",
+               OPERATOR_IMAGE, "--kubeconfig", "/etc/kubetrain/kubeconfig",
+               "--namespace", self.namespace, "--metrics-addr", f"127.0.0.1:{free_port()}")
+        self.log(f"operator running in container {self.operator_container}")
+
+    def kill_operator(self):
+        podman("kill", "--signal", "KILL", self.operator_container)
+        podman("wait", self.operator_container, check=False)
+
+    def restart_operator(self):
+        podman("start", self.operator_container)
+
+    def start_standin(self):
+        arguments = [sys.executable, os.path.join(os.path.dirname(__file__), "kubelet_standin.py"),
+                     "--kubeconfig", self.kubeconfig, "--namespace", self.namespace,
+                     "--node", NODE_NAME, "--network", self.network, "--state-dir", self.state_dir]
+        self._standin_log = open(os.path.join(self.work_dir, "kubelet-standin.log"), "w")
+        self._standin = subprocess.Popen(arguments, env=podman_environment(),
+                                         stdout=self._standin_log, stderr=subprocess.STDOUT)
+        wait_for("the stand-in's Node", self._node_registered, 30)
+        self.log(f"kubelet stand-in running as node {NODE_NAME}")
+
+    def _node_registered(self):
+        if self._standin.poll() is not None:
+            raise RuntimeError(f"the kubelet stand-in exited with {self._standin.returncode}; "
+                               f"see {self._standin_log.name}")
+        try:
+            self.core.read_node(NODE_NAME)
+            return True
+        except ApiException:
+            return False
+
+    def setup(self):
+        self.install_crd()
+        self.create_namespace()
+        self.create_network()
+        self.start_standin()
+        self.start_operator()
+
+    # --- the pods' containers, as the stand-in labels them (as CRI runtimes do) ------------------
+
+    def pod_container(self, pod, container):
+        """The running podman container of POD's CONTAINER."""
+        filters = ["--filter", f"label=io.kubernetes.pod.namespace={self.namespace}",
+                   "--filter", f"label=io.kubernetes.pod.name={pod}", "--filter", "status=running",
+                   "--filter", f"label=io.kubernetes.container.name={container}"]
+        ids = podman("ps", *filters, "--format", "{{.ID}}").stdout.split()
+        assert len(ids) == 1, f"{len(ids)} running containers for pod {pod}"
+        return ids[0]
+
+    def count_processes(self, pod, container, command):
+        """How many processes named COMMAND run in POD's CONTAINER."""
+        table = podman("top", self.pod_container(pod, container), "comm").stdout.splitlines()[1:]
+        return sum(1 for line in table if line.strip() == command)
+
+    def kill_main_process(self, pod, container):
+        """SIGKILL to the main process of POD's CONTAINER, which ends the container."""
+        podman("kill", "--signal", "KILL", self.pod_container(pod, container))
+
+    # --- what scenarios read ---------------------------------------------------------------------
+
+    def container_logs_dir(self):
+        return os.path.join(self.state_dir, "logs")
+
+    def operator_log(self):
+        return podman("logs", self.operator_container, check=False).stdout
+
+    def print_logs(self, pod_prefix):
+        """Prints the operator's log and the logs of the containers of pods named PREFIX*."""
+        print("----- operator log (last 80 lines) -----")
+        print("\n".join(self.operator_log().splitlines()[-80:]))
+        for path in sorted(glob.glob(os.path.join(self.container_logs_dir(), "*"))):
+            if os.path.basename(path).startswith(f"{self.namespace}_{pod_prefix}"):
+                with open(path, errors="replace") as source:
+                    lines = source.read().splitlines()
+                print(f"----- {os.path.basename(path)} (last 60 lines) -----")
+                print("\n".join(lines[-60:]))
+        self._standin_log.flush()
+        with open(self._standin_log.name, errors="replace") as source:
+            print("----- kubelet stand-in (last 40 lines) -----")
+            print("\n".join(source.read().splitlines()[-40:]))
+
+    # --- teardown --------------------------------------------------------------------------------
+
+    def close(self):
+        podman("rm", "--force", "--time", "0", self.operator_container, check=False)
+        try:
+            self.core.delete_namespace(self.namespace)
+        except Exception:  # the API server may be the reason the run is ending
+            pass
+        if self._standin is not None and self._standin.poll() is None:
+            self._standin.send_signal(signal.SIGTERM)
+            try:
+                self._standin.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self._standin.kill()
+        # Containers the stand-in could not remove (it was killed) go with the network.
+        if self._network_made:
+            podman("network", "rm", "--force", "--time", "0", self.network, check=False)
+        if self._fake is not None:
+            self._fake.terminate()
+            self._fake.wait(timeout=30)

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""kubetrain end to end on one machine: the images built from docker/ with podman, the operator in
+its container, a kubelet stand-in that runs pods as podman containers, and TrainingJobs that train.
+
+  run_e2e.py --fake-apiserver build/bin/kubetrain-fake-apiserver   # our fake API server
+  run_e2e.py --kubeconfig ~/.kube/config                           # any real API server
+
+Runs as root (podman). Prints each scenario's outcome and the figures measured; a failing scenario
+prints the operator's log and its pods' container logs. Everything started is removed at the end,
+also on failure and on Ctrl-C.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from e2e_cluster import Cluster  # noqa: E402
+from e2e_images import build_images, ensure_base_image  # noqa: E402
+from e2e_podman import podman  # noqa: E402
+from e2e_scenarios import SCENARIOS  # noqa: E402
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--fake-apiserver", help="the kubetrain-fake-apiserver executable to start")
+    target.add_argument("--kubeconfig", help="an existing API server's kubeconfig (credentials embedded)")
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS),
+                        help="run only these (repeatable; default: all, in order)")
+    parser.add_argument("--garbage-collector", choices=("yes", "no"),
+                        help="whether the API server's garbage collector deletes owned objects "
+                             "(default: yes on the fake; no with --kubeconfig, as a bare "
+                             "kube-apiserver has none without kube-controller-manager)")
+    parser.add_argument("--cache-dir", default=os.environ.get("KUBETRAIN_E2E_CACHE", "/var/cache/kubetrain-e2e"),
+                        help="where the Debian 12 base tarball is kept")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, checkpoints)")
+    return parser.parse_args()
+
+
+def log(message):
+    print(f"e2e: {message}", flush=True)
+
+
+def check_podman():
+    result = podman("info", "--format", "{{.Host.OCIRuntime.Name}}", check=False)
+    if result.returncode != 0:
+        sys.exit(f"e2e: podman cannot run here (run as root, with podman, runc, netavark and "
+                 f"aardvark-dns installed):\n{result.stdout}")
+
+
+def stop_on_sigterm():
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
+
+
+def main():
+    arguments = parse_arguments()
+    if os.geteuid() != 0:
+        print("e2e: skipped: runs containers with podman as root; run as root", flush=True)
+        return 77
+    stop_on_sigterm()
+    check_podman()
+    work_dir = tempfile.mkdtemp(prefix="kubetrain-e2e-", dir="/var/tmp")
+    os.chmod(work_dir, 0o755)  # the pods' users read the hostPath volumes below it
+    log(f"work directory {work_dir}")
+    figures, outcomes, cluster = {}, {}, None
+    try:
+        ensure_base_image(arguments.cache_dir)
+        for image, seconds in build_images(log, work_dir).items():
+            figures[f"build {image} (s)"] = seconds
+        cluster = Cluster(work_dir, fake_apiserver=arguments.fake_apiserver,
+                          kubeconfig=arguments.kubeconfig, log=log)
+        cluster.garbage_collector = (arguments.garbage_collector or ("yes" if cluster.on_fake else "no")) == "yes"
+        cluster.setup()
+        for name in arguments.scenario or list(SCENARIOS):
+            log(f"== scenario {name}")
+            started = time.monotonic()
+            try:
+                for figure, value in SCENARIOS[name](cluster).items():
+                    figures[f"{name}: {figure}"] = value
+                outcomes[name] = f"passed in {time.monotonic() - started:.0f} s"
+            except Exception:
+                outcomes[name] = f"FAILED after {time.monotonic() - started:.0f} s"
+                traceback.print_exc()
+                cluster.print_logs(SCENARIO_JOB_PREFIX.get(name, name))
+            log(f"scenario {name} {outcomes[name]}")
+    except KeyboardInterrupt as interruption:
+        log(f"interrupted ({interruption}); cleaning up")
+        outcomes["(interrupted)"] = "FAILED"
+    finally:
+        if cluster is not None:
+            cluster.close()
+        if arguments.keep:
+            log(f"kept {work_dir}")
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    log("scenarios:")
+    for name, outcome in outcomes.items():
+        print(f"  {name:20} {outcome}")
+    log("figures:")
+    for figure, value in figures.items():
+        print(f"  {figure:60} {value:.2f}" if isinstance(value, float) else f"  {figure:60} {value}")
+    return 0 if outcomes and all(not outcome.startswith("FAILED") for outcome in outcomes.values()) else 1
+
+
+# The job each scenario applies, whose pods' logs a failure prints.
+SCENARIO_JOB_PREFIX = {
+    "happy-path": "happy", "missing-data-set": "no-data", "indivisible-batch": "odd-batch",
+    "image-missing": "no-image", "memory-too-small": "oom", "suspend-resume": "suspend",
+}
+
+if __name__ == "__main__":
+    sys.exit(main())
