@@ -171,7 +171,8 @@ class Cluster:
     def count_processes(self, pod, container, command):
         """How many processes named COMMAND run in POD's CONTAINER."""
         table = podman("top", self.pod_container(pod, container), "comm").stdout.splitlines()[1:]
-        return sum(1 for line in table if line.strip() == command)
+        # The kernel's comm holds the first 15 characters of the name.
+        return sum(1 for line in table if line.strip() == command[:15])
 
     def kill_main_process(self, pod, container):
         """SIGKILL to the main process of POD's CONTAINER, which ends the container."""
