@@ -21,8 +21,9 @@ test_packages=(
   libgtest-dev libgmock-dev
   python3 python3-numpy python3-torch python3-torchvision python3-yaml
   # The e2e suite (tests/e2e): images and pods as podman containers, the base image made with
-  # mmdebstrap, the kubelet stand-in on the official Kubernetes Python client.
-  podman buildah runc netavark aardvark-dns iptables mmdebstrap python3-kubernetes
+  # mmdebstrap, the kubelet stand-in on the official Kubernetes Python client (catatonit: the
+  # infra process of podman pods).
+  podman buildah runc netavark aardvark-dns catatonit iptables mmdebstrap python3-kubernetes
 )
 
 case ${1:-} in

@@ -18,6 +18,12 @@
 namespace kubetrain::fakeapi {
 namespace {
 
+// A boolean query parameter as kube-apiserver reads it (Go's strconv.ParseBool): clients send
+// "true", "1" or, like the Python client, "True".
+bool query_bool(const std::string& value) {
+  return value == "1" || value == "t" || value == "T" || value == "true" || value == "True" || value == "TRUE";
+}
+
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -48,7 +54,7 @@ json delete_options(const httplib::Request& req, const json& body) {
     options["propagationPolicy"] = req.get_param_value("propagationPolicy");
   }
   if (req.has_param("orphanDependents")) {
-    options["orphanDependents"] = req.get_param_value("orphanDependents") == "true";
+    options["orphanDependents"] = query_bool(req.get_param_value("orphanDependents"));
   }
   return options.empty() ? json() : options;
 }
@@ -263,7 +269,7 @@ struct FakeApiServer::Impl {
     if (method == "GET") {
       if (!path.name.empty()) return "get";
       auto watch = req.get_param_value("watch");
-      return watch == "true" || watch == "1" ? "watch" : "list";
+      return query_bool(watch) ? "watch" : "list";
     }
     if (method == "POST") return "create";
     if (method == "PUT") return "update";
@@ -393,7 +399,7 @@ struct FakeApiServer::Impl {
       }
     }
     auto param = req.get_param_value("allowWatchBookmarks");
-    state->bookmarks = param == "true" || param == "1";
+    state->bookmarks = query_bool(param);
     int timeout = 1800;
     if (auto text = req.get_param_value("timeoutSeconds"); !text.empty()) {
       timeout = std::max(1, std::atoi(text.c_str()));

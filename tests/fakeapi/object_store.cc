@@ -504,6 +504,7 @@ std::vector<StoredEvent> ObjectStore::wait_events(const std::string& resource, s
                                                   std::uint64_t& latest) {
   std::unique_lock lock(mutex_);
   auto deadline = std::chrono::steady_clock::now() + wait;
+  bool timed_out = false;
   while (true) {
     if (after < oldest_watchable_) {
       throw StatusError(410, "Expired",
@@ -519,13 +520,11 @@ std::vector<StoredEvent> ObjectStore::wait_events(const std::string& resource, s
     for (auto it = first; it != events_.end(); ++it) {
       if (it->resource == resource) found.push_back(*it);
     }
+    // `latest` may only name what was scanned, under the same lock: an event recorded while the
+    // wait below timed out must be found by the scan, not skipped by a later bookmark.
     latest = std::max(after, resource_version_);
-    if (!found.empty()) return found;
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      latest = std::max(after, resource_version_);
-      if (after < oldest_watchable_) continue;  // report the expiry rather than silence
-      return {};
-    }
+    if (!found.empty() || timed_out) return found;
+    timed_out = changed_.wait_until(lock, deadline) == std::cv_status::timeout;
     after = std::max(after, latest);
   }
 }
