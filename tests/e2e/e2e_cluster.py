@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import yaml
 from kubernetes import client, config
@@ -19,21 +18,10 @@ from kubernetes.client.rest import ApiException
 
 from e2e_images import OPERATOR_IMAGE, REPO
 from e2e_podman import podman, podman_environment
+from e2e_wait import wait_for
 
 GROUP, VERSION, PLURAL = "kubetrain.dev", "v1alpha1", "trainingjobs"
 NODE_NAME = "kubetrain-e2e-node"
-
-
-def wait_for(what, predicate, timeout, interval=0.5):
-    """Polls `predicate` until it returns something truthy; raises naming `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def free_port():

@@ -10,7 +10,8 @@ import time
 import yaml
 from kubernetes.client.rest import ApiException
 
-from e2e_cluster import GROUP, PLURAL, VERSION, wait_for
+from e2e_cluster import GROUP, PLURAL, VERSION
+from e2e_wait import wait_for
 from e2e_images import REPO, WORKER_IMAGE
 
 EXAMPLE = os.path.join(REPO, "examples/trainingjob-fashion-mnist-cpu.yaml")

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.request
 
@@ -32,6 +31,7 @@ sys.path.insert(0, HERE)
 
 from standin_env import expand  # noqa: E402
 from standin_quantity import cpu_cores, memory_bytes  # noqa: E402
+from e2e_wait import wait_for as shared_wait_for  # noqa: E402
 
 os.environ.setdefault("CONTAINERS_CONF", os.path.join(HERE, "containers.conf"))
 
@@ -264,14 +264,7 @@ def set_up(fake_apiserver, work_dir):
 # --- what the checks read ------------------------------------------------------------------------------
 
 def wait_for(what, predicate, timeout=TIMEOUT, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+    return shared_wait_for(what, predicate, timeout, interval)
 
 
 def read_pod(name):
