@@ -1,5 +1,6 @@
-"""The scenarios: each applies TrainingJobs as a user does and asserts on what the operator, the
-pods and the worker itself report. Each returns the figures it measured, by name."""
+"""The scenarios: each applies a TrainingJob as a user does and asserts on what the operator, the
+pods and the worker itself report. Each takes the cluster and the name its job gets (the
+scenario's own), and returns the figures it measured, by name."""
 
 import glob
 import json
@@ -8,8 +9,8 @@ import re
 import time
 import urllib.request
 
-from e2e_cluster import wait_for
 from e2e_jobs import ApplyRefused, Jobs, ProgressRecorder, kubectl, seconds_since, training_job
+from e2e_wait import wait_for
 
 RUNNING_TIMEOUT = 180
 FINISH_TIMEOUT = 420
@@ -56,10 +57,10 @@ def _check_printer_columns(cluster, name):
     assert cells[1] == "Running" and cells[2] == "2/2", f"unexpected row {row!r}"
 
 
-def happy_path(cluster):
+def happy_path(cluster, name):
     """The CPU example: Ready workers, then the launcher, mpirun over ssh starting two ranks in
     the two worker containers, progress, Succeeded with a result, cleanPodPolicy, TTL."""
-    jobs, name = Jobs(cluster), "happy"
+    jobs = Jobs(cluster)
     started = time.monotonic()
     # Long enough for the operator (polling rank 0 every progressDeadlineSeconds / 3) to report
     # progress a few times.
@@ -164,10 +165,10 @@ def _wait_training_again(jobs, name, attempt, timeout):
     wait_for(f"{name}'s attempt {attempt} to train", stepped, timeout, interval=0.2)
 
 
-def rank_dies(cluster):
+def rank_dies(cluster, name):
     """A worker's main process killed mid-training: gang restart, resume from the newest
     checkpoint, Succeeded with restarts 1."""
-    jobs, name = Jobs(cluster), "rank-dies"
+    jobs = Jobs(cluster)
     checkpoints = os.path.join(cluster.work_dir, "checkpoints", name)
     jobs.apply(training_job(name, checkpoint_dir=checkpoints, training={"epochs": 4},
                             spec={"runPolicy": {"backoffLimit": 2}}))
@@ -190,9 +191,9 @@ def rank_dies(cluster):
             "resumed at step": resumed[-1], "step when killed": step_at_kill}
 
 
-def missing_data_set(cluster):
+def missing_data_set(cluster, name):
     """Exit code 3: Failed at once, no restart, the reason names the data problem."""
-    jobs, name = Jobs(cluster), "no-data"
+    jobs = Jobs(cluster)
     jobs.apply(training_job(name, training={"data": {"path": "/no/such/fashion-mnist"}},
                             spec={"runPolicy": {"backoffLimit": 3}}))
     jobs.wait_state(name, "Failed", FINISH_TIMEOUT)
@@ -204,10 +205,10 @@ def missing_data_set(cluster):
     return {}
 
 
-def indivisible_batch(cluster):
+def indivisible_batch(cluster, name):
     """Refused at apply by the CRD's rule on a real API server; InvalidSpec with nothing created
     where the API server does not evaluate it (our fake)."""
-    jobs, name = Jobs(cluster), "odd-batch"
+    jobs = Jobs(cluster)
     job = training_job(name, training={"globalBatchSize": 127})
     try:
         jobs.apply(job)
@@ -224,9 +225,9 @@ def indivisible_batch(cluster):
     return {}
 
 
-def image_missing(cluster):
+def image_missing(cluster, name):
     """An image that does not exist: the startup deadline fails the job naming ImagePullBackOff."""
-    jobs, name = Jobs(cluster), "no-image"
+    jobs = Jobs(cluster)
     jobs.apply(training_job(name, spec={"image": "localhost/kubetrain-worker:does-not-exist",
                                         "runPolicy": {"startupDeadlineSeconds": 20}}))
     jobs.wait_state(name, "Failed", 120)
@@ -236,9 +237,9 @@ def image_missing(cluster):
     return {}
 
 
-def memory_too_small(cluster):
+def memory_too_small(cluster, name):
     """A memory limit the worker cannot train in: OOMKilled named as the root cause."""
-    jobs, name = Jobs(cluster), "oom"
+    jobs = Jobs(cluster)
     jobs.apply(training_job(name, spec={
         "resources": {"requests": {"memory": "96Mi"}, "limits": {"cpu": "1", "memory": "96Mi"}},
         "runPolicy": {"backoffLimit": 0}}))
@@ -248,9 +249,9 @@ def memory_too_small(cluster):
     return {}
 
 
-def suspend_and_resume(cluster):
+def suspend_and_resume(cluster, name):
     """Suspended mid-run: pods gone; resumed: pods back, training resumes from the checkpoint."""
-    jobs, name = Jobs(cluster), "suspend"
+    jobs = Jobs(cluster)
     checkpoints = os.path.join(cluster.work_dir, "checkpoints", name)
     jobs.apply(training_job(name, checkpoint_dir=checkpoints, training={"epochs": 4}))
     jobs.wait_state(name, "Running", RUNNING_TIMEOUT)
@@ -268,9 +269,9 @@ def suspend_and_resume(cluster):
     return {"resumed at step": resumed[-1]}
 
 
-def operator_restart(cluster):
+def operator_restart(cluster, name):
     """The operator killed and started again mid-job: no duplicate pods, the job completes."""
-    jobs, name = Jobs(cluster), "operator-restart"
+    jobs = Jobs(cluster)
     jobs.apply(training_job(name))
     pod_uids = {}
 

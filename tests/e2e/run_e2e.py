@@ -84,13 +84,13 @@ def main():
             log(f"== scenario {name}")
             started = time.monotonic()
             try:
-                for figure, value in SCENARIOS[name](cluster).items():
+                for figure, value in SCENARIOS[name](cluster, name).items():
                     figures[f"{name}: {figure}"] = value
                 outcomes[name] = f"passed in {time.monotonic() - started:.0f} s"
             except Exception:
                 outcomes[name] = f"FAILED after {time.monotonic() - started:.0f} s"
                 traceback.print_exc()
-                cluster.print_logs(SCENARIO_JOB_PREFIX.get(name, name))
+                cluster.print_logs(name)
             log(f"scenario {name} {outcomes[name]}")
     except KeyboardInterrupt as interruption:
         log(f"interrupted ({interruption}); cleaning up")
@@ -110,12 +110,6 @@ def main():
         print(f"  {figure:60} {value:.2f}" if isinstance(value, float) else f"  {figure:60} {value}")
     return 0 if outcomes and all(not outcome.startswith("FAILED") for outcome in outcomes.values()) else 1
 
-
-# The job each scenario applies, whose pods' logs a failure prints.
-SCENARIO_JOB_PREFIX = {
-    "happy-path": "happy", "missing-data-set": "no-data", "indivisible-batch": "odd-batch",
-    "image-missing": "no-image", "memory-too-small": "oom", "suspend-resume": "suspend",
-}
 
 if __name__ == "__main__":
     sys.exit(main())
