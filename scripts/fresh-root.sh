@@ -19,8 +19,7 @@
 # Kept between runs, outside the root, in $KUBETRAIN_FRESH_ROOT_CACHE (default
 # /var/cache/kubetrain-fresh-root): the untouched base tarball (made with mmdebstrap, remade after
 # 30 days), downloaded .deb files, the npm cache, the ccache directory, podman's container storage
-# and buildah's cache mounts. Every run unpacks the
-# tarball anew.
+# and buildah's cache mounts. Every run unpacks the tarball anew.
 #
 # The root's mounts live in a mount namespace of their own, and its processes in a PID namespace of
 # their own: both vanish with the run however it ends, so no mount outlives it and removing the root
