@@ -80,8 +80,9 @@ class KubeletStandIn:
         self.labels = node_labels(arguments.node, arguments.node_labels)
         self.stopping = threading.Event()
         self.api = KubeApi(arguments.kubeconfig, arguments.namespace)
-        self.podman = Podman(arguments.node, arguments.namespace)
         self.state_dir = arguments.state_dir
+        os.makedirs(self.state_dir, exist_ok=True)
+        self.podman = Podman(arguments.node, arguments.namespace, self.state_dir)
         self.network = arguments.network
         self.cluster_domain = arguments.cluster_domain
         self._workers = {}  # pod uid -> PodWorker

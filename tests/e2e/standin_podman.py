@@ -16,14 +16,18 @@ _TIMEOUT = 120  # podman hangs rarely, but a hung call must not hang a pod's thr
 
 
 class Podman:
-    def __init__(self, node, namespace):
+    def __init__(self, node, namespace, work_dir):
         self.owner = f"{OWNER_LABEL}={node}"
+        # podman's conmon writes an "oom" marker into its working directory when the kernel kills
+        # a container's process for memory; that directory must be the stand-in's, not the caller's.
+        self._work_dir = work_dir
         self._filters = ["--filter", f"label={self.owner}", "--filter", f"label={NAMESPACE_LABEL}={namespace}"]
 
     def run(self, *arguments, timeout=_TIMEOUT):
         """podman's stdout; a failure raises PodmanError with podman's message."""
         try:
-            result = subprocess.run(["podman", *arguments], capture_output=True, text=True, timeout=timeout)
+            result = subprocess.run(["podman", *arguments], capture_output=True, text=True, timeout=timeout,
+                                    cwd=self._work_dir)
         except subprocess.TimeoutExpired:
             raise PodmanError(f"podman {arguments[0]} did not finish in {timeout} s") from None
         if result.returncode != 0:
