@@ -41,6 +41,16 @@ log() { echo "fresh-root: $*"; }
 keep_root=false
 inside_root=""
 stages=()
+if [[ ${1:-} == --pivot-into ]]; then  # the script itself, entering the root for one stage
+  # The root becomes "/" of a mount namespace of its own, by pivot_root as a container runtime
+  # does, not by chroot: in a chroot, runc sets up containers whose `podman exec` and `podman top`
+  # join the host's root instead of the container's.
+  cd "$2"
+  shift 2
+  mkdir -p .host-root
+  pivot_root . .host-root
+  exec chroot . /bin/sh -c 'umount -l /.host-root && rmdir /.host-root && exec "$@"' sh "$@"
+fi
 if [[ ${1:-} == --inside-namespace ]]; then  # the script itself, in the new namespaces
   inside_root=$2
   shift 2
@@ -127,8 +137,8 @@ run_in_namespace() {
     log "== stage '$name': $command"
     started=$SECONDS
     status=0
-    chroot "$root" /usr/bin/env -i "${environment[@]}" /bin/bash -c "cd /src/kubetrain && $command" ||
-      status=$?
+    unshare --mount --propagation private -- "$self" --pivot-into "$root" \
+      /usr/bin/env -i "${environment[@]}" /bin/bash -c "cd /src/kubetrain && $command" || status=$?
     outcome=ok
     ((status == 0)) || outcome="FAILED (exit $status)"
     summary+=("$(printf '%-20s %s in %d s' "$name" "$outcome" $((SECONDS - started)))")

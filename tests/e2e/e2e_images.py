@@ -17,6 +17,7 @@ from e2e_podman import podman, podman_environment, podman_output
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_IMAGE = "localhost/debian:12"
 BASE_MAX_AGE = datetime.timedelta(days=30)
+DEFAULT_CACHE_DIR = os.environ.get("KUBETRAIN_E2E_CACHE", "/var/cache/kubetrain-e2e")  # the tarball
 WORKER_IMAGE = "localhost/kubetrain-worker:e2e"
 OPERATOR_IMAGE = "localhost/kubetrain-operator:e2e"
 

@@ -23,3 +23,17 @@ def podman(*arguments, check=True, capture=True, timeout=None):
 
 def podman_output(*arguments):
     return podman(*arguments).stdout
+
+
+# Exit code by which ctest counts a test as skipped (SKIP_RETURN_CODE).
+SKIPPED = 77
+
+
+def skip(program, reason):
+    """The exit code of a test that cannot run here: SKIPPED, or a failure where
+    KUBETRAIN_E2E_REQUIRED is set (CI, where a skipped e2e suite would prove nothing)."""
+    if os.environ.get("KUBETRAIN_E2E_REQUIRED"):
+        print(f"{program}: cannot run here, and KUBETRAIN_E2E_REQUIRED is set: {reason}", flush=True)
+        return 1
+    print(f"{program}: skipped: {reason}", flush=True)
+    return SKIPPED

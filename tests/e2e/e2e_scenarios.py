@@ -174,7 +174,7 @@ def rank_dies(cluster, name):
                             spec={"runPolicy": {"backoffLimit": 2}}))
     jobs.wait_state(name, "Running", RUNNING_TIMEOUT)
     _wait_checkpoint(checkpoints, FINISH_TIMEOUT)
-    step_at_kill = (jobs.status(name).get("progress") or {}).get("step", 0)
+    step_at_kill = _rank0_step(jobs, name, 0)  # status.progress lags by up to a poll interval
     cluster.kill_main_process(f"{name}-worker-1", "worker")
     killed = time.monotonic()
     jobs.wait_state(name, ("Restarting", "Running"), 60)

@@ -22,8 +22,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_cluster import Cluster  # noqa: E402
-from e2e_images import build_images, ensure_base_image  # noqa: E402
-from e2e_podman import podman  # noqa: E402
+from e2e_images import DEFAULT_CACHE_DIR, build_images, ensure_base_image  # noqa: E402
+from e2e_podman import podman, skip  # noqa: E402
 from e2e_scenarios import SCENARIOS  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def parse_arguments():
                         help="whether the API server's garbage collector deletes owned objects "
                              "(default: yes on the fake; no with --kubeconfig, as a bare "
                              "kube-apiserver has none without kube-controller-manager)")
-    parser.add_argument("--cache-dir", default=os.environ.get("KUBETRAIN_E2E_CACHE", "/var/cache/kubetrain-e2e"),
+    parser.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR,
                         help="where the Debian 12 base tarball is kept")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, checkpoints)")
     return parser.parse_args()
@@ -48,11 +48,15 @@ def log(message):
     print(f"e2e: {message}", flush=True)
 
 
-def check_podman():
+def podman_problem():
+    """Why podman cannot run containers here, or None."""
+    if shutil.which("podman") is None:
+        return "podman is not installed (scripts/install-deps.sh --tests installs it)"
     result = podman("info", "--format", "{{.Host.OCIRuntime.Name}}", check=False)
     if result.returncode != 0:
-        sys.exit(f"e2e: podman cannot run here (run as root, with podman, runc, netavark and "
-                 f"aardvark-dns installed):\n{result.stdout}")
+        return (f"podman cannot run here (it needs root, runc, netavark and aardvark-dns):\n"
+                f"{result.stdout}")
+    return None
 
 
 def stop_on_sigterm():
@@ -64,10 +68,11 @@ def stop_on_sigterm():
 def main():
     arguments = parse_arguments()
     if os.geteuid() != 0:
-        print("e2e: skipped: runs containers with podman as root; run as root", flush=True)
-        return 77
+        return skip("e2e", "runs containers with podman as root; run as root")
+    problem = podman_problem()
+    if problem:
+        return skip("e2e", problem)
     stop_on_sigterm()
-    check_podman()
     work_dir = tempfile.mkdtemp(prefix="kubetrain-e2e-", dir="/var/tmp")
     os.chmod(work_dir, 0o755)  # the pods' users read the hostPath volumes below it
     log(f"work directory {work_dir}")

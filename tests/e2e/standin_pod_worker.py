@@ -350,9 +350,12 @@ class PodWorker:
     def _probe(self):
         for record in self.containers:
             if record.running and record.probe is not None and record.probe.due():
+                reported = record.probe.last_error
                 if record.probe.run(self.context.podman, record.container_id, self.pod_ip):
                     self.log(f"container {record.name}: " + ("ready" if record.probe.ready else
                                                              f"not ready ({record.probe.last_error})"))
+                elif record.probe.last_error not in (None, reported):  # each new reason once
+                    self.log(f"container {record.name}: readiness probe failed: {record.probe.last_error}")
 
     # --- the end of the pod's life -----------------------------------------------------------------
 

@@ -95,12 +95,14 @@ class Podman:
             return None
 
     def exec(self, container_id, command, timeout):
-        """The exit code of COMMAND run in the container; None when it ran past TIMEOUT seconds."""
+        """(exit code, the end of its error output) of COMMAND run in the container; the code is
+        None when it ran past TIMEOUT seconds."""
         try:
-            return subprocess.run(["podman", "exec", container_id, *command], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=timeout).returncode
+            result = subprocess.run(["podman", "exec", container_id, *command], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, timeout=timeout)
+            return result.returncode, result.stderr.strip()[-300:]
         except subprocess.TimeoutExpired:
-            return None
+            return None, f"podman exec ran past {timeout} s"
 
     def owned_containers(self):
         """`podman ps --all` of everything this stand-in made: one call for every pod it runs."""

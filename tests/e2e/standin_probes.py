@@ -32,10 +32,10 @@ class ReadinessProbe:
         """Probes once; returns whether readiness changed."""
         self._next_run = time.monotonic() + self._period
         try:
-            succeeded = self._check(podman, container_id, pod_ip)
-            self.last_error = None if succeeded else "the probe failed"
+            failure = self._check(podman, container_id, pod_ip)
         except (OSError, ValueError) as error:
-            succeeded, self.last_error = False, str(error)
+            failure = str(error)
+        succeeded, self.last_error = failure is None, failure
         if succeeded:
             self._successes, self._failures = self._successes + 1, 0
         else:
@@ -48,14 +48,16 @@ class ReadinessProbe:
         return self.ready != was_ready
 
     def _check(self, podman, container_id, pod_ip):
+        """None when the probe succeeds, else why it failed."""
         if "exec" in self.spec:
             command = self.spec["exec"].get("command") or []
-            return podman.exec(container_id, command, self._timeout + _PODMAN_EXEC_ALLOWANCE_SECONDS) == 0
+            code, errors = podman.exec(container_id, command, self._timeout + _PODMAN_EXEC_ALLOWANCE_SECONDS)
+            return None if code == 0 else f"{' '.join(command)}: exit code {code}" + (f": {errors}" if errors else "")
         if "tcpSocket" in self.spec:
             action = self.spec["tcpSocket"]
             with socket.create_connection((action.get("host") or pod_ip, self._port(action["port"])),
                                           timeout=self._timeout):
-                return True
+                return None
         if "httpGet" in self.spec:
             return self._http_get(self.spec["httpGet"], pod_ip)
         raise ValueError("only exec, tcpSocket and httpGet probes are supported by the kubelet stand-in")
@@ -68,9 +70,10 @@ class ReadinessProbe:
                                                        for header in action.get("httpHeaders") or []})
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                return 200 <= response.status < 400
+                status = response.status
         except urllib.error.HTTPError as error:  # a status of 400 or more: the probe fails
-            return 200 <= error.code < 400
+            status = error.code
+        return None if 200 <= status < 400 else f"GET {url}: HTTP {status}"
 
     def _port(self, port):
         """A port number, or the number of the container port with that name."""

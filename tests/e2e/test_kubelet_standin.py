@@ -7,7 +7,8 @@ Starts the fake API server, a podman network of its own and the stand-in, create
 checks look at, all at once (they run side by side), and has the fake API server fail a tenth of
 the stand-in's writes and end its watches often while they run. Then checks what each pod ends
 as, and at the end that the stand-in, stopped, left no container, podman pod or Node behind.
-Runs as root; exits 77 (skipped) when podman cannot run pods of localhost/debian:12 here.
+Runs as root; makes the localhost/debian:12 image it runs when podman has none (as run_e2e.py
+does); exits 77 (skipped) when podman cannot run pods here.
 """
 
 import base64
@@ -31,11 +32,13 @@ sys.path.insert(0, HERE)
 
 from standin_env import expand  # noqa: E402
 from standin_quantity import cpu_cores, memory_bytes  # noqa: E402
+from e2e_images import BASE_IMAGE, DEFAULT_CACHE_DIR, ensure_base_image  # noqa: E402
+from e2e_podman import skip  # noqa: E402
 from e2e_wait import wait_for as shared_wait_for  # noqa: E402
 
 os.environ.setdefault("CONTAINERS_CONF", os.path.join(HERE, "containers.conf"))
 
-IMAGE = "localhost/debian:12"
+IMAGE = BASE_IMAGE
 MISSING_IMAGE = "localhost/kubetrain-no-such-image:0"
 NAMESPACE = "standin-test"
 RUN_ID = secrets.token_hex(3)
@@ -135,13 +138,12 @@ PODS = [
 # --- the environment: fake API server, podman network, the stand-in ---------------------------------
 
 def skip_reason():
-    """Why podman cannot run this test's pods here, or None."""
+    """Why podman cannot run this test's pods here, or None. Makes the image they run."""
     if os.geteuid() != 0:
         return "runs pods with podman as root; run as root"
     if shutil.which("podman") is None:
         return "podman is not installed (scripts/install-deps.sh --tests)"
-    if subprocess.run(["podman", "image", "exists", IMAGE]).returncode != 0:
-        return f"the image {IMAGE} is missing (run_e2e.py makes it)"
+    ensure_base_image(DEFAULT_CACHE_DIR)
     probe = f"standin-test-probe-{RUN_ID}"
     made = subprocess.run(["podman", "pod", "create", "--name", probe], capture_output=True, text=True)
     subprocess.run(["podman", "pod", "rm", "--force", probe], capture_output=True)
@@ -462,8 +464,7 @@ def main():
         return 2
     reason = skip_reason()
     if reason:
-        print(f"test_kubelet_standin: skipped: {reason}")
-        return 77
+        return skip("test_kubelet_standin", reason)
     signal.signal(signal.SIGTERM, interrupt)  # a test timeout must not leave containers running
     work_dir = tempfile.mkdtemp(prefix="kubetrain-standin-test-", dir="/var/tmp")
     os.chmod(work_dir, 0o755)  # the pods' users reach their volumes below it
