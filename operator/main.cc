@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/logging.h"
 #include "operator/controller/health_server.h"
@@ -37,6 +39,8 @@ struct OperatorFlags {
   std::string metrics_addr = ":8080";
   std::string log_format = "text";
   std::string log_level = "info";
+  std::vector<std::string> gang_schedulers;  // volcano, coscheduling
+  bool kueue = false;  // queue jobs through Kueue
 };
 
 std::chrono::milliseconds millis(double seconds) {
@@ -76,6 +80,11 @@ int run(const OperatorFlags& flags) {
   ControllerOptions controller_options;
   controller_options.namespace_name = flags.namespace_name;
   controller_options.threads = flags.threads;
+  for (const std::string& scheduler : flags.gang_schedulers) {
+    (scheduler == "volcano" ? controller_options.integrations.volcano : controller_options.integrations.coscheduling) =
+        true;
+  }
+  controller_options.integrations.kueue = flags.kueue;
   TrainingJobController controller(client, metrics, controller_options);
 
   std::atomic<bool> leading{!flags.leader_elect};
@@ -177,6 +186,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--gang-schedulers", flags.gang_schedulers,
+                 "gang schedulers whose PodGroups the operator creates and watches (their CRDs must be "
+                 "installed): volcano, coscheduling")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"volcano", "coscheduling"}));
+  app.add_flag("--kueue", flags.kueue,
+               "queue TrainingJobs labelled kueue.x-k8s.io/queue-name through Kueue: one Workload per job, "
+               "pods only while it is admitted (Kueue's CRDs must be installed)");
   CLI11_PARSE(app, argc, argv);
   if (flags.renew_deadline_seconds >= flags.lease_duration_seconds) {
     std::fprintf(stderr, "--leader-election-renew-deadline (%g) must be less than --leader-election-lease-duration (%g)\n",

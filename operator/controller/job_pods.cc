@@ -1,5 +1,7 @@
 #include "operator/controller/job_pods.h"
 
+#include <algorithm>
+
 #include "operator/controller/child_objects.h"
 #include "operator/controller/mpi_environment.h"
 
@@ -10,10 +12,6 @@ using nlohmann::json;
 
 // The uid/gid the worker image runs as (docker/worker.Dockerfile); spec.template.spec.securityContext overrides.
 constexpr int kNonRootId = 1000;
-
-json template_pod_spec(const TrainingJobSpec& spec) {
-  return spec.pod_template.value("spec", json::object());
-}
 
 json template_container(const TrainingJobSpec& spec) {
   const json containers = template_pod_spec(spec).value("containers", json::array());
@@ -83,9 +81,34 @@ std::string sshd_command() {
          " -o StrictModes=no -o UsePAM=no -o PasswordAuthentication=no -o PermitUserEnvironment=yes\n";
 }
 
+json with_scheduling(json pod, const PodScheduling& scheduling) {
+  json& metadata = pod["metadata"];
+  json& pod_spec = pod["spec"];
+  if (!scheduling.scheduler_name.empty()) pod_spec["schedulerName"] = scheduling.scheduler_name;
+  for (const auto& [key, value] : scheduling.labels.items()) metadata["labels"][key] = value;
+  for (const auto& [key, value] : scheduling.annotations.items()) metadata["annotations"][key] = value;
+  for (const auto& [key, value] : scheduling.node_selector.items()) pod_spec["nodeSelector"][key] = value;
+  for (const json& toleration : scheduling.tolerations) pod_spec["tolerations"].push_back(toleration);
+  return pod;
+}
+
 }  // namespace
 
-json build_worker_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_t index, int64_t attempt) {
+PodScheduling& PodScheduling::add(const PodScheduling& other) {
+  if (!other.scheduler_name.empty()) scheduler_name = other.scheduler_name;
+  labels.update(other.labels);
+  annotations.update(other.annotations);
+  node_selector.update(other.node_selector);
+  for (const json& toleration : other.tolerations) {
+    if (std::find(tolerations.begin(), tolerations.end(), toleration) == tolerations.end()) tolerations.push_back(toleration);
+  }
+  return *this;
+}
+
+json template_pod_spec(const TrainingJobSpec& spec) { return spec.pod_template.value("spec", json::object()); }
+
+json build_worker_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_t index, int64_t attempt,
+                      const PodScheduling& scheduling) {
   const json tmpl_container = template_container(spec);
   json container = {
       {"name", "worker"},
@@ -114,16 +137,18 @@ json build_worker_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_
   copy_template_fields(spec, pod_spec,
                        {"nodeSelector", "tolerations", "affinity", "schedulerName", "imagePullSecrets",
                         "priorityClassName", "serviceAccountName"});
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata", pod_metadata(job, spec, worker_pod_name(job.name, index),
-                                    {{kRoleLabel, "worker"},
-                                     {kReplicaIndexLabel, std::to_string(index)},
-                                     {kAttemptLabel, std::to_string(attempt)}})},
-          {"spec", pod_spec}};
+  return with_scheduling({{"apiVersion", "v1"},
+                          {"kind", "Pod"},
+                          {"metadata", pod_metadata(job, spec, worker_pod_name(job.name, index),
+                                                    {{kRoleLabel, "worker"},
+                                                     {kReplicaIndexLabel, std::to_string(index)},
+                                                     {kAttemptLabel, std::to_string(attempt)}})},
+                          {"spec", pod_spec}},
+                         scheduling);
 }
 
-json build_launcher_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_t attempt) {
+json build_launcher_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int64_t attempt,
+                        const PodScheduling& scheduling) {
   json container = {
       {"name", "launcher"},
       {"image", spec.image},
@@ -142,11 +167,12 @@ json build_launcher_pod(const ObjectMeta& job, const TrainingJobSpec& spec, int6
   copy_template_fields(spec, pod_spec,
                        {"nodeSelector", "tolerations", "schedulerName", "imagePullSecrets", "priorityClassName",
                         "serviceAccountName"});
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata", pod_metadata(job, spec, launcher_pod_name(job.name),
-                                    {{kRoleLabel, "launcher"}, {kAttemptLabel, std::to_string(attempt)}})},
-          {"spec", pod_spec}};
+  return with_scheduling({{"apiVersion", "v1"},
+                          {"kind", "Pod"},
+                          {"metadata", pod_metadata(job, spec, launcher_pod_name(job.name),
+                                                    {{kRoleLabel, "launcher"}, {kAttemptLabel, std::to_string(attempt)}})},
+                          {"spec", pod_spec}},
+                         scheduling);
 }
 
 }  // namespace kubetrain

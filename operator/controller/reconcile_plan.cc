@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "operator/controller/child_objects.h"
+#include "operator/controller/gang_scheduling.h"
 #include "operator/controller/job_conditions.h"
 #include "operator/controller/job_pods.h"
+#include "operator/controller/kueue_workload.h"
 #include "operator/controller/spec_validation.h"
+#include "operator/controller/ssh_key_pair.h"
 #include "operator/controller/training_progress.h"
 
 namespace kubetrain {
@@ -42,6 +46,7 @@ class Planner {
     try {
       TrainingJobSpec spec = parse_spec(spec_json);
       validate_training_job(meta_, spec);
+      check_integrations(spec);
       plan_.spec = std::move(spec);
     } catch (const InvalidSpecError& error) {
       invalid_spec(error.what());
@@ -50,14 +55,22 @@ class Planner {
     }
     const TrainingJobSpec& spec = *plan_.spec;
     attempt_ = plan_.status.restarts;
+    gang_ = spec.run_policy.scheduling_policy.gang_scheduler;
+    worker_scheduling_ = launcher_scheduling_ = gang_pod_scheduling(meta_, spec);
+    kueue_ = observed_.integrations.kueue && !kueue_queue_name(meta_).empty();
     index_pods(spec);
+    find_pod_group();
     if (status().finished()) {
       finished(spec);
+    } else if (kueue_) {
+      queued(spec);
     } else if (spec.run_policy.suspend) {
-      suspend(spec);
+      suspend();
     } else {
       active(spec);
     }
+    ensure_secret_for_new_pods();
+    if (kueue_) follow_workload();
     plan_.status.state = job_state(plan_.status);
     plan_.status.ready_ranks = std::to_string(plan_.status.workers.ready * spec.slots_per_worker) + "/" +
                                std::to_string(spec.ranks());
@@ -75,6 +88,37 @@ class Planner {
     const milliseconds delay = std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(when - now_)) +
                                milliseconds(50);  // land just past the deadline
     if (!plan_.requeue_after || delay < *plan_.requeue_after) plan_.requeue_after = delay;
+  }
+
+  void check_integrations(const TrainingJobSpec& spec) const {
+    const GangScheduler gang = spec.run_policy.scheduling_policy.gang_scheduler;
+    if (!observed_.integrations.kueue && !kueue_queue_name(meta_).empty()) {
+      throw InvalidSpecError(std::string("metadata.labels[") + kKueueQueueNameLabel +
+                             "] is set, but this operator does not queue jobs through Kueue: install the chart "
+                             "with kueue.enabled=true (operator flag --kueue)");
+    }
+    if (gang == GangScheduler::kNone || observed_.integrations.watches(gang)) return;
+    const std::string name = gang_scheduler_label(gang);
+    throw InvalidSpecError("spec.runPolicy.schedulingPolicy.gangScheduler is " + name +
+                           ", but this operator does not manage " + name +
+                           " PodGroups: install the chart with gangScheduling." + name +
+                           "=true (operator flag --gang-schedulers=" + name + ")");
+  }
+
+  // The job's PodGroup in the cache: current_pod_group_ when it belongs to this attempt.
+  void find_pod_group() {
+    if (gang_ == GangScheduler::kNone) return;
+    const auto it = observed_.children.find(ChildRef{&pod_group_kind(gang_), pod_group_name(meta_.name)});
+    if (it == observed_.children.end()) return;
+    observed_pod_group_ = it->second.get();
+    const json labels = observed_pod_group_->value("metadata", json::object()).value("labels", json::object());
+    if (labels.value(kAttemptLabel, "") == std::to_string(attempt_)) current_pod_group_ = observed_pod_group_;
+  }
+
+  void delete_pod_group() {
+    if (observed_pod_group_ == nullptr) return;
+    plan_.delete_children.push_back({&pod_group_kind(gang_), pod_group_name(meta_.name)});
+    observed_pod_group_ = current_pod_group_ = nullptr;
   }
 
   void invalid_spec(const std::string& message) {
@@ -150,6 +194,7 @@ class Planner {
     event(succeeded ? "Normal" : "Warning", succeeded ? "Succeeded" : "Failed", message);
     update_worker_statuses();
     apply_clean_pod_policy(spec);
+    delete_pod_group();
     schedule_ttl(spec);
   }
 
@@ -168,19 +213,72 @@ class Planner {
   void finished(const TrainingJobSpec& spec) {
     update_worker_statuses();
     apply_clean_pod_policy(spec);
+    delete_pod_group();
     schedule_ttl(spec);
   }
 
-  void suspend(const TrainingJobSpec& spec) {
-    (void)spec;
+  void suspend() { hold("Suspended", "the job is suspended; its pods are deleted"); }
+
+  // No pods while the job is suspended or waits for Kueue; an event when it starts to wait and
+  // when the reason changes, not each time Kueue rewrites its message.
+  void hold(const std::string& reason, const std::string& message) {
     delete_current_pods(false, false);
+    delete_pod_group();
     workers_.clear();
     launcher_ = nullptr;
     update_worker_statuses();
-    if (set_condition(status(), "Suspended", true, "Suspended", "the job is suspended; its pods are deleted", now_)) {
-      event("Normal", "Suspended", "TrainingJob suspended: pods deleted");
+    const Condition* before = status().condition("Suspended");
+    const bool new_reason = before == nullptr || before->reason != reason;
+    if (set_condition(status(), "Suspended", true, reason, message, now_) || new_reason) {
+      event("Normal", reason, message);
     }
-    set_condition(status(), "Running", false, "Suspended", "the job is suspended", now_);
+    set_condition(status(), "Running", false, reason, message, now_);
+  }
+
+  // A job that Kueue manages runs only while its Workload is admitted (kueue_admission.h).
+  void queued(const TrainingJobSpec& spec) {
+    const Condition* suspended = status().condition("Suspended");
+    KueueJobState state;
+    state.suspended = spec.run_policy.suspend;
+    state.pods_remain = !observed_.pods.empty();
+    KueueGate gate = kueue_gate(meta_, spec, workload(), observed_.kueue, state, now_);
+    if (gate.write) plan_.update_children.push_back(std::move(*gate.write));
+    if (gate.create_workload) {
+      create_child(kinds::kWorkloads, workload_name(meta_),
+                   [meta = meta_, spec, priority = gate.priority] { return build_workload(meta, spec, priority); });
+      event("Normal", "CreatedWorkload",
+            "created Workload " + workload_name(meta_) + " in LocalQueue " + kueue_queue_name(meta_));
+    }
+    if (spec.run_policy.suspend) {
+      suspend();
+      return;
+    }
+    switch (gate.verdict) {
+      case KueueVerdict::kWait: hold(gate.reason, gate.message); return;
+      case KueueVerdict::kFail: finish(spec, false, gate.reason, gate.message); return;
+      case KueueVerdict::kRun: break;
+    }
+    admitted_ = true;
+    if (suspended != nullptr && suspended->status == "True") {
+      set_condition(status(), "Suspended", false, "Admitted", gate.message, now_);
+      event("Normal", "Admitted", gate.message);
+      status().start_time = format_rfc3339(now_);  // deadlines count from the admission
+    }
+    worker_scheduling_.add(gate.scheduling[kWorkersPodSet]);
+    launcher_scheduling_.add(gate.scheduling[kLauncherPodSet]);
+    active(spec);
+  }
+
+  const json* workload() const {
+    const auto it = observed_.children.find(ChildRef{&kinds::kWorkloads, workload_name(meta_)});
+    return it == observed_.children.end() ? nullptr : it->second.get();
+  }
+
+  void follow_workload() {
+    if (!plan_.update_children.empty()) return;  // one write per reconcile
+    const json* current = workload();
+    if (current == nullptr) return;
+    if (auto write = follow_job(*current, status(), admitted_, now_)) plan_.update_children.push_back(std::move(*write));
   }
 
   void active(const TrainingJobSpec& spec) {
@@ -285,6 +383,7 @@ class Planner {
       return;
     }
     delete_current_pods(false, false);
+    delete_pod_group();  // the next attempt gets a PodGroup of its own
     status().restarts += 1;
     status().worker_statuses.clear();
     status().workers = {};
@@ -296,36 +395,112 @@ class Planner {
     event("Warning", "Restarting", message);
   }
 
+  void create_child(const ResourceKind& kind, const std::string& name, std::function<json()> build) {
+    ChildToCreate child;
+    child.ref.kind = &kind;
+    child.ref.name = name;
+    child.build = std::move(build);
+    plan_.create_children.push_back(std::move(child));
+  }
+
+  void ensure_child(const ResourceKind& kind, const std::string& name, std::function<json()> build) {
+    if (observed_.children.count(ChildRef{&kind, name}) == 0) create_child(kind, name, std::move(build));
+  }
+
+  // Every pod mounts the Secret, which is never observed: it is created (or found to exist) with
+  // each batch of new pods, before them.
+  void ensure_secret_for_new_pods() {
+    if (plan_.create_pods.empty()) return;
+    create_child(kinds::kSecrets, secret_name(meta_.name), [meta = meta_] {
+      return build_ssh_secret(meta, generate_ssh_key_pair("kubetrain@" + meta.name));
+    });
+  }
+
   void ensure_children(const TrainingJobSpec& spec) {
-    plan_.create_service = !observed_.has_service;
-    plan_.create_config_map = !observed_.has_config_map;
-    plan_.create_secret = !observed_.has_secret;
+    ensure_child(kinds::kServices, service_name(meta_.name), [meta = meta_] { return build_service(meta); });
+    ensure_child(kinds::kConfigMaps, config_map_name(meta_.name),
+                 [meta = meta_, spec] { return build_config_map(meta, spec); });
+    if (!ensure_pod_group(spec)) return;
     for (int64_t index = 0; index < spec.workers; ++index) {
       const std::string name = worker_pod_name(meta_.name, index);
       // A same-named pod of an older attempt must vanish first: never two pods with one name.
       if (workers_.count(index) == 0 && !name_taken(name)) {
-        plan_.create_pods.push_back(build_worker_pod(meta_, spec, index, attempt_));
+        plan_.create_pods.push_back(build_worker_pod(meta_, spec, index, attempt_, worker_scheduling_));
       }
     }
   }
 
+  // True when the gang's pods may be created: no gang scheduling, or this attempt's PodGroup is in
+  // the cache (a pod created before its group would be scheduled alone, or join an older group
+  // of the same name that is being deleted).
+  bool ensure_pod_group(const TrainingJobSpec& spec) {
+    if (gang_ == GangScheduler::kNone || current_pod_group_ != nullptr) return true;
+    if (observed_pod_group_ != nullptr) {
+      delete_pod_group();  // an older attempt's; its DELETED event brings the next reconcile
+    } else {
+      create_child(pod_group_kind(gang_), pod_group_name(meta_.name),
+                   [meta = meta_, spec, attempt = attempt_] { return build_pod_group(meta, spec, attempt); });
+    }
+    return false;
+  }
+
   TimePoint attempt_start() const {
     TimePoint start = parse_rfc3339(plan_.status.start_time).value_or(now_);
-    if (const Condition* restarting = plan_.status.condition("Restarting");
-        restarting != nullptr && restarting->status == "True") {
-      start = std::max(start, parse_rfc3339(restarting->last_transition_time).value_or(start));
+    for (const char* type : {"Restarting", "GangScheduled"}) {
+      if (const Condition* condition = plan_.status.condition(type); condition != nullptr && condition->status == "True") {
+        start = std::max(start, parse_rfc3339(condition->last_transition_time).value_or(start));
+      }
     }
     return start;
   }
 
+  // Whether every worker of this attempt is bound to a node; sets GangScheduled either way, with
+  // the PodGroup's phase and the scheduler's reason while the gang waits.
+  bool gang_placed(const TrainingJobSpec& spec) {
+    const bool placed = static_cast<int64_t>(workers_.size()) == spec.workers &&
+                        std::all_of(workers_.begin(), workers_.end(),
+                                    [](const auto& entry) { return !entry.second->node.empty(); });
+    if (placed) {
+      if (set_condition(status(), "GangScheduled", true, "Scheduled",
+                        "all " + std::to_string(spec.workers) + " workers are placed on nodes", now_)) {
+        event("Normal", "GangScheduled", "the gang scheduler placed all " + std::to_string(spec.workers) + " workers");
+      }
+      return true;
+    }
+    GangWait wait{"PodGroupCreating", "creating PodGroup " + pod_group_name(meta_.name)};
+    if (current_pod_group_ != nullptr) {
+      wait = gang_wait(*current_pod_group_, gang_)
+                 .value_or(GangWait{"Binding", "PodGroup " + pod_group_name(meta_.name) + " is placed; binding its pods"});
+    }
+    // Coscheduling tells through the pods: a worker's PodScheduled message says why it waits.
+    for (const auto& [index, pod] : workers_) {
+      if (pod->waiting_reason == "Unschedulable" && !pod->waiting_message.empty()) {
+        wait.message += "; " + pod->name + ": " + pod->waiting_message;
+        break;
+      }
+    }
+    const Condition* before = status().condition("GangScheduled");
+    const bool new_reason = before == nullptr || before->reason != wait.reason;
+    // An event when the gang starts to wait and when the reason changes, not each time the
+    // scheduler rewrites its message.
+    if (set_condition(status(), "GangScheduled", false, wait.reason, wait.message, now_) || new_reason) {
+      event("Normal", "GangWaiting", wait.message);
+    }
+    return false;
+  }
+
   void startup(const TrainingJobSpec& spec) {
+    // Waiting for the gang scheduler to place every worker at once is queueing, not a failed
+    // startup: the startup deadline counts from when the gang was placed. Asked before readiness,
+    // so that one reconcile which sees the workers bound and Ready at once still records it.
+    if (gang_ != GangScheduler::kNone && !gang_placed(spec)) return;
     const bool all_ready = static_cast<int64_t>(workers_.size()) == spec.workers &&
                            std::all_of(workers_.begin(), workers_.end(), [](const auto& entry) {
                              return entry.second->ready && !entry.second->deleting;
                            });
     if (all_ready) {
       if (!name_taken(launcher_pod_name(meta_.name))) {
-        plan_.create_pods.push_back(build_launcher_pod(meta_, spec, attempt_));
+        plan_.create_pods.push_back(build_launcher_pod(meta_, spec, attempt_, launcher_scheduling_));
         event("Normal", "WorkersReady", "all " + std::to_string(spec.workers) + " worker pods are Ready");
         event("Normal", "LauncherCreated", "created launcher pod " + launcher_pod_name(meta_.name) +
                                                " running mpirun -np " + std::to_string(spec.ranks()));
@@ -397,12 +572,32 @@ class Planner {
   TimePoint now_;
   ReconcilePlan plan_;
   int64_t attempt_ = 0;
+  GangScheduler gang_ = GangScheduler::kNone;
+  PodScheduling worker_scheduling_;    // what the gang scheduler and Kueue's admission add to the pods
+  PodScheduling launcher_scheduling_;
+  bool kueue_ = false;     // Kueue manages the job
+  bool admitted_ = false;  // ... and its Workload lets it run this reconcile
+  const json* observed_pod_group_ = nullptr;  // the job's PodGroup in the cache, of any attempt
+  const json* current_pod_group_ = nullptr;   // ... when it is this attempt's
   std::map<int64_t, const PodView*> workers_;
   const PodView* launcher_ = nullptr;
   std::vector<std::string> names_;
 };
 
 }  // namespace
+
+bool Integrations::watches(GangScheduler scheduler) const {
+  switch (scheduler) {
+    case GangScheduler::kVolcano: return volcano;
+    case GangScheduler::kCoscheduling: return coscheduling;
+    case GangScheduler::kNone: return true;
+  }
+  return false;
+}
+
+bool ChildRef::operator<(const ChildRef& other) const {
+  return std::tie(kind->group, kind->plural, name) < std::tie(other.kind->group, other.kind->plural, other.name);
+}
 
 ReconcilePlan plan_reconcile(const ObjectMeta& metadata, const json& spec, const JobStatus& previous,
                              const ObservedState& observed) {

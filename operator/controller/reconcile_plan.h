@@ -4,22 +4,39 @@
 // write and the objects to create or delete. The controller only carries the plan out.
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "operator/controller/child_ref.h"
+#include "operator/controller/kueue_admission.h"
 #include "operator/controller/pod_view.h"
 #include "operator/controller/training_job.h"
+#include "operator/kube/resource_kind.h"
 
 namespace kubetrain {
 
+// What the operator was started to integrate with (its flags): the gang schedulers whose PodGroups
+// it watches, and Kueue.
+struct Integrations {
+  bool volcano = false;
+  bool coscheduling = false;
+  bool kueue = false;
+
+  bool watches(GangScheduler scheduler) const;
+};
+
 struct ObservedState {
+  Integrations integrations;
   std::vector<PodView> pods;  // every pod labelled with the job's name
-  bool has_service = false;
-  bool has_config_map = false;
-  bool has_secret = false;
+  // The job's other children that the caches hold (owned by this job), by kind and name. Secrets
+  // are not among them: the operator never reads a Secret (see ReconcilePlan::create_children).
+  std::map<ChildRef, std::shared_ptr<const nlohmann::json>> children;
+  KueueCluster kueue;  // empty unless integrations.kueue
   // Rank 0's /progress report, polled this reconcile (see progress_url); nullopt if not polled
   // or unreachable.
   std::optional<nlohmann::json> progress;
@@ -35,9 +52,14 @@ struct PlannedEvent {
 struct ReconcilePlan {
   JobStatus status;
   std::optional<TrainingJobSpec> spec;  // parsed and validated; nullopt for an invalid spec
-  bool create_service = false;
-  bool create_config_map = false;
-  bool create_secret = false;
+  // Created in this order, all through one path, before any pod; a pod is only created once they
+  // were. The SSH Secret is listed whenever pods are to be created, since it is never observed:
+  // AlreadyExists means it exists, and the owner reference deletes it with the job.
+  std::vector<ChildToCreate> create_children;
+  std::vector<ChildRef> delete_children;  // a PodGroup on suspension, completion, gang restart
+  // At most one write to the job's Workload (status, spec.active, finalizers): the next reconcile
+  // sees its result through the watch and makes the next.
+  std::vector<ChildUpdate> update_children;
   std::vector<nlohmann::json> create_pods;
   std::vector<std::string> delete_pods;
   std::vector<PlannedEvent> events;  // emitted once the status is written

@@ -65,6 +65,17 @@ void validate_template(const TrainingJobSpec& spec) {
   }
 }
 
+void validate_gang(const TrainingJobSpec& spec) {
+  const SchedulingPolicy& policy = spec.run_policy.scheduling_policy;
+  if (!policy.min_available) return;
+  // Every worker takes part in every allreduce: a gang smaller than all of them would start ranks
+  // that wait for the rest, holding their GPUs.
+  if (*policy.min_available < 1 || *policy.min_available > spec.workers) {
+    throw InvalidSpecError("spec.runPolicy.schedulingPolicy.minAvailable must be 1.." + std::to_string(spec.workers) +
+                           " (the workers), not " + std::to_string(*policy.min_available));
+  }
+}
+
 void validate_name(const ObjectMeta& metadata, const TrainingJobSpec& spec) {
   // Pod hostnames NAME-worker-I must be DNS labels.
   const std::string longest = metadata.name + "-worker-" + std::to_string(spec.workers - 1);
@@ -91,6 +102,7 @@ void validate_training_job(const ObjectMeta& metadata, const TrainingJobSpec& sp
   validate_global_batch(spec);
   validate_status_port(spec);
   validate_template(spec);
+  validate_gang(spec);
 }
 
 }  // namespace kubetrain

@@ -58,6 +58,59 @@ CleanPodPolicy parse_clean_pod_policy(const json& run_policy) {
   throw InvalidSpecError("spec.runPolicy.cleanPodPolicy '" + text + "' is not one of: Running, All, None");
 }
 
+GangScheduler parse_gang_scheduler(const json& policy, const std::string& path) {
+  const auto it = policy.find("gangScheduler");
+  if (it == policy.end() || it->is_null()) return GangScheduler::kNone;
+  const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+  if (text == "volcano") return GangScheduler::kVolcano;
+  if (text == "coscheduling") return GangScheduler::kCoscheduling;
+  throw InvalidSpecError(path + ".gangScheduler '" + text + "' is not one of: volcano, coscheduling");
+}
+
+std::string read_name(const json& object, const char* key, const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return {};
+  if (!it->is_string()) throw InvalidSpecError(path + "." + key + " must be a string, not " + type_name(*it));
+  return it->get<std::string>();
+}
+
+SchedulingPolicy parse_scheduling_policy(const json& run_policy, const std::string& run_policy_path) {
+  const json object = read_object(run_policy, "schedulingPolicy", run_policy_path);
+  const std::string path = run_policy_path + ".schedulingPolicy";
+  SchedulingPolicy policy;
+  policy.gang_scheduler = parse_gang_scheduler(object, path);
+  if (policy.gang_scheduler == GangScheduler::kNone) {
+    for (const auto& [key, value] : object.items()) {
+      if (!value.is_null()) {
+        throw InvalidSpecError(path + "." + key + " needs " + path +
+                               ".gangScheduler (volcano or coscheduling): without a gang scheduler it does nothing");
+      }
+    }
+    return policy;
+  }
+  const bool volcano = policy.gang_scheduler == GangScheduler::kVolcano;
+  policy.scheduler_name = read_name(object, "schedulerName", path);
+  policy.min_available = read_optional_int(object, "minAvailable", path);
+  policy.queue = read_name(object, "queue", path);
+  policy.priority_class = read_name(object, "priorityClass", path);
+  policy.schedule_timeout_seconds = read_optional_int(object, "scheduleTimeoutSeconds", path);
+  if (const auto it = object.find("minResources"); it != object.end() && !it->is_null()) {
+    if (!it->is_object()) throw InvalidSpecError(path + ".minResources must be an object, not " + type_name(*it));
+    policy.min_resources = *it;
+  }
+  if (!policy.queue.empty() && !volcano) {
+    throw InvalidSpecError(path + ".queue is Volcano's; coscheduling has no queues (use Kueue for queueing)");
+  }
+  if (policy.schedule_timeout_seconds && volcano) {
+    throw InvalidSpecError(path + ".scheduleTimeoutSeconds is coscheduling's; Volcano's PodGroup has none");
+  }
+  if (policy.schedule_timeout_seconds && *policy.schedule_timeout_seconds < 1) {
+    throw InvalidSpecError(path + ".scheduleTimeoutSeconds must be at least 1, not " +
+                           std::to_string(*policy.schedule_timeout_seconds));
+  }
+  return policy;
+}
+
 RunPolicy parse_run_policy(const json& spec) {
   const json object = read_object(spec, "runPolicy", "spec");
   const std::string path = "spec.runPolicy";
@@ -82,6 +135,7 @@ RunPolicy parse_run_policy(const json& spec) {
     if (!it->is_boolean()) throw InvalidSpecError(path + ".suspend must be true or false");
     policy.suspend = it->get<bool>();
   }
+  policy.scheduling_policy = parse_scheduling_policy(object, path);
   return policy;
 }
 
@@ -129,6 +183,7 @@ ObjectMeta parse_object_meta(const json& object) {
   meta.generation = plain_int(metadata, "generation");
   meta.creation_timestamp = read_string(metadata, "creationTimestamp");
   meta.deleting = metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
+  if (metadata.contains("labels") && metadata["labels"].is_object()) meta.labels = metadata["labels"];
   return meta;
 }
 

@@ -27,6 +27,21 @@ class InvalidSpecError : public std::runtime_error {
 
 enum class CleanPodPolicy { kRunning, kAll, kNone };
 
+// The scheduler that places a gang (all the workers that must start together) at once.
+enum class GangScheduler { kNone, kVolcano, kCoscheduling };
+
+// runPolicy.schedulingPolicy: gang scheduling through a PodGroup. Fields that mean what they mean
+// in mpi-operator's SchedulingPolicy carry its names.
+struct SchedulingPolicy {
+  GangScheduler gang_scheduler = GangScheduler::kNone;  // gangScheduler: volcano | coscheduling
+  std::string scheduler_name;            // schedulerName: the scheduler's name in the cluster
+  std::optional<int64_t> min_available;  // minAvailable: workers that must start together (all)
+  std::string queue;                     // queue: Volcano's queue
+  std::string priority_class;            // priorityClass: the PodGroup's PriorityClass
+  std::optional<int64_t> schedule_timeout_seconds;  // scheduleTimeoutSeconds: coscheduling's
+  nlohmann::json min_resources;          // minResources; null: minAvailable workers' requests
+};
+
 struct RunPolicy {
   int64_t backoff_limit = 3;                       // backoffLimit: gang restarts before Failed
   int64_t startup_deadline_seconds = 600;          // startupDeadlineSeconds
@@ -35,6 +50,7 @@ struct RunPolicy {
   std::optional<int64_t> ttl_seconds_after_finished;  // ttlSecondsAfterFinished
   CleanPodPolicy clean_pod_policy = CleanPodPolicy::kRunning;  // cleanPodPolicy
   bool suspend = false;                            // suspend
+  SchedulingPolicy scheduling_policy;              // schedulingPolicy
 };
 
 struct TrainingJobSpec {
@@ -119,6 +135,7 @@ struct ObjectMeta {
   int64_t generation = 0;
   std::string creation_timestamp;
   bool deleting = false;  // deletionTimestamp set
+  nlohmann::json labels = nlohmann::json::object();
 };
 
 struct TrainingJob {

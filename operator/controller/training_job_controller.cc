@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "operator/controller/child_objects.h"
+#include "operator/controller/kueue_workload.h"
 #include "operator/controller/progress_client.h"
 #include "operator/controller/reconcile_plan.h"
-#include "operator/controller/ssh_key_pair.h"
 #include "operator/controller/training_progress.h"
 
 namespace kubetrain {
@@ -72,10 +72,18 @@ TrainingJobController::TrainingJobController(KubeClient& client, OperatorMetrics
   job_options.namespace_name = options_.namespace_name;
   jobs_ = std::make_unique<Informer>(client_, kinds::kTrainingJobs, job_options);
   pods_ = std::make_unique<Informer>(client_, kinds::kPods, child_informer_options(options_.namespace_name));
-  services_ = std::make_unique<Informer>(client_, kinds::kServices, child_informer_options(options_.namespace_name));
-  config_maps_ =
-      std::make_unique<Informer>(client_, kinds::kConfigMaps, child_informer_options(options_.namespace_name));
-  secrets_ = std::make_unique<Informer>(client_, kinds::kSecrets, child_informer_options(options_.namespace_name));
+  std::vector<const ResourceKind*> child_kinds = {&kinds::kServices, &kinds::kConfigMaps};
+  if (options_.integrations.volcano) child_kinds.push_back(&kinds::kVolcanoPodGroups);
+  if (options_.integrations.coscheduling) child_kinds.push_back(&kinds::kCoschedulingPodGroups);
+  if (options_.integrations.kueue) {
+    child_kinds.push_back(&kinds::kWorkloads);
+    flavors_ = std::make_unique<Informer>(client_, kinds::kResourceFlavors);
+    priority_classes_ = std::make_unique<Informer>(client_, kinds::kPriorityClasses);
+  }
+  for (const ResourceKind* kind : child_kinds) {
+    children_.emplace_back(kind,
+                           std::make_unique<Informer>(client_, *kind, child_informer_options(options_.namespace_name)));
+  }
 
   jobs_->add_handlers({[this](const ObjectPtr& job) { enqueue(job); },
                        [this](const ObjectPtr&, const ObjectPtr& job) { enqueue(job); },
@@ -83,7 +91,7 @@ TrainingJobController::TrainingJobController(KubeClient& client, OperatorMetrics
   pods_->add_handlers({[this](const ObjectPtr& pod) { on_pod_event(pod, false); },
                        [this](const ObjectPtr&, const ObjectPtr& pod) { enqueue_owner(pod); },
                        [this](const ObjectPtr& pod) { on_pod_event(pod, true); }});
-  for (Informer* informer : {services_.get(), config_maps_.get(), secrets_.get()}) {
+  for (const auto& [kind, informer] : children_) {
     informer->add_handlers({[this](const ObjectPtr& child) { enqueue_owner(child); },
                             [this](const ObjectPtr&, const ObjectPtr& child) { enqueue_owner(child); },
                             [this](const ObjectPtr& child) { enqueue_owner(child); }});
@@ -101,14 +109,21 @@ TrainingJobController::TrainingJobController(KubeClient& client, OperatorMetrics
 
 TrainingJobController::~TrainingJobController() { stop(); }
 
-void TrainingJobController::start_informers() {
-  for (Informer* informer : {jobs_.get(), pods_.get(), services_.get(), config_maps_.get(), secrets_.get()}) {
-    informer->start();
+std::vector<Informer*> TrainingJobController::informers() const {
+  std::vector<Informer*> all = {jobs_.get(), pods_.get()};
+  for (const auto& [kind, informer] : children_) all.push_back(informer.get());
+  for (Informer* cluster : {flavors_.get(), priority_classes_.get()}) {
+    if (cluster != nullptr) all.push_back(cluster);
   }
+  return all;
+}
+
+void TrainingJobController::start_informers() {
+  for (Informer* informer : informers()) informer->start();
 }
 
 bool TrainingJobController::caches_synced() const {
-  for (const Informer* informer : {jobs_.get(), pods_.get(), services_.get(), config_maps_.get(), secrets_.get()}) {
+  for (const Informer* informer : informers()) {
     if (!informer->has_synced()) return false;
   }
   return true;
@@ -116,10 +131,14 @@ bool TrainingJobController::caches_synced() const {
 
 void TrainingJobController::start_workers() {
   // Reconciling before the pod cache is complete would mistake unseen pods for deleted ones.
-  for (const Informer* informer : {jobs_.get(), pods_.get(), services_.get(), config_maps_.get(), secrets_.get()}) {
+  for (const Informer* informer : informers()) {
     while (!stopped_ && !informer->wait_for_sync(std::chrono::milliseconds(200))) {
     }
   }
+  // start_workers runs on a thread of its own (main.cc), stop() on another: the lock orders the
+  // threads' start before their join.
+  std::lock_guard lock(workers_mutex_);
+  if (stopped_) return;
   spdlog::info("caches synced ({} TrainingJobs, {} pods); starting {} reconcile threads", jobs_->size(),
                pods_->size(), options_.threads);
   for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -128,10 +147,11 @@ void TrainingJobController::start_workers() {
 void TrainingJobController::stop() {
   if (stopped_.exchange(true)) return;
   queue_.shut_down();
-  workers_.clear();  // joins
-  for (Informer* informer : {jobs_.get(), pods_.get(), services_.get(), config_maps_.get(), secrets_.get()}) {
-    informer->stop();
+  {
+    std::lock_guard lock(workers_mutex_);
+    workers_.clear();  // joins
   }
+  for (Informer* informer : informers()) informer->stop();
 }
 
 void TrainingJobController::enqueue(const ObjectPtr& job) { queue_.add(Informer::key_of(*job)); }
@@ -177,24 +197,27 @@ bool TrainingJobController::reconcile(const std::string& key) {
   const ObjectPtr job = jobs_->get_by_key(key);
   if (!job) {
     expectations_.forget(key);
-    return true;
+    const auto slash = key.find('/');
+    return release_workloads(key.substr(0, slash), key.substr(slash + 1), "");
   }
   const ObjectMeta meta = parse_object_meta(*job);
+  if (meta.deleting && !release_workloads(meta.namespace_, meta.name, meta.uid)) return false;
   const JobStatus previous = parse_status(job->value("status", json::object()));
 
   ObservedState observed;
   observed.now = Clock::now();
+  observed.integrations = options_.integrations;
+  // Copied only for a job that Kueue queues: every other reconcile would pay for it in vain.
+  if (options_.integrations.kueue && !kueue_queue_name(meta).empty()) observed.kueue = kueue_cluster();
   const LabelSelector selector = LabelSelector::from_map({{kJobNameLabel, meta.name}});
   for (const ObjectPtr& pod : pods_->list(meta.namespace_, selector)) {
     if (owned_by(*pod, meta.uid)) observed.pods.push_back(parse_pod_view(*pod));
   }
-  auto owned_child = [&](Informer& informer, const std::string& name) {
-    const ObjectPtr child = informer.get(meta.namespace_, name);
-    return child && owned_by(*child, meta.uid);
-  };
-  observed.has_service = owned_child(*services_, service_name(meta.name));
-  observed.has_config_map = owned_child(*config_maps_, config_map_name(meta.name));
-  observed.has_secret = owned_child(*secrets_, secret_name(meta.name));
+  for (const auto& [kind, informer] : children_) {
+    for (const ObjectPtr& child : informer->list(meta.namespace_, selector)) {
+      if (owned_by(*child, meta.uid)) observed.children[{kind, (*child)["metadata"].value("name", "")}] = child;
+    }
+  }
   if (!previous.finished()) {
     try {
       const TrainingJobSpec spec = parse_spec(job->value("spec", json::object()));
@@ -232,9 +255,60 @@ bool TrainingJobController::execute(const std::string& key, const ObjectPtr& job
     }
     return true;
   }
-  const bool deleted = delete_pods(key, job, plan);
+  const bool deleted = delete_pods(key, job, plan) & delete_children(job, plan);  // both, whatever the first did
+  const bool updated = update_children(job, plan);
   const bool created = create_children(key, job, plan);
-  return deleted && created;
+  return deleted && updated && created;
+}
+
+bool TrainingJobController::update_children(const ObjectPtr& job, const ReconcilePlan& plan) {
+  const std::string ns = parse_object_meta(*job).namespace_;
+  bool ok = true;
+  for (const ChildUpdate& update : plan.update_children) ok = update_child(ns, update) && ok;
+  return ok;
+}
+
+bool TrainingJobController::update_child(const std::string& ns, const ChildUpdate& update) {
+  try {
+    if (update.status) {
+      client_.update_status(*update.ref.kind, ns, update.object);
+    } else {
+      client_.update(*update.ref.kind, ns, update.object);
+    }
+    spdlog::debug("{} {}/{}: {}", update.ref.kind->kind, ns, update.ref.name, update.what);
+  } catch (const ApiError& error) {
+    if (error.is_not_found()) return true;
+    // A conflict means the cache is behind: the watch brings the newer object and a retry.
+    if (!error.is_conflict()) {
+      spdlog::warn("{} {}/{}: {}: {}", update.ref.kind->kind, ns, update.ref.name, update.what, error.what());
+    }
+    return false;
+  }
+  return true;
+}
+
+KueueCluster TrainingJobController::kueue_cluster() const {
+  KueueCluster cluster;
+  for (const ObjectPtr& flavor : flavors_->list()) cluster.flavors[(*flavor)["metadata"].value("name", "")] = *flavor;
+  for (const ObjectPtr& priority_class : priority_classes_->list()) {
+    const json& object = *priority_class;
+    if (object.contains("value") && object["value"].is_number_integer()) {
+      cluster.priority_classes[object["metadata"].value("name", "")] = object["value"].get<int64_t>();
+    }
+  }
+  return cluster;
+}
+
+bool TrainingJobController::release_workloads(const std::string& ns, const std::string& job, const std::string& uid) {
+  if (!options_.integrations.kueue) return true;
+  const auto workloads = std::find_if(children_.begin(), children_.end(),
+                                      [](const auto& child) { return child.first == &kinds::kWorkloads; });
+  bool ok = true;
+  for (const ObjectPtr& workload : workloads->second->list(ns, LabelSelector::from_map({{kJobNameLabel, job}}))) {
+    if (!uid.empty() && !owned_by(*workload, uid)) continue;
+    if (const auto update = release_workload(*workload)) ok = update_child(ns, *update) && ok;
+  }
+  return ok;
 }
 
 bool TrainingJobController::write_status(const ObjectPtr& job, const ReconcilePlan& plan) {
@@ -294,6 +368,22 @@ bool TrainingJobController::delete_pods(const std::string& key, const ObjectPtr&
   return ok;
 }
 
+bool TrainingJobController::delete_children(const ObjectPtr& job, const ReconcilePlan& plan) {
+  const ObjectMeta meta = parse_object_meta(*job);
+  bool ok = true;
+  for (const ChildRef& child : plan.delete_children) {
+    try {
+      client_.remove(*child.kind, meta.namespace_, child.name);
+      spdlog::debug("deleted {} {}/{}", child.kind->kind, meta.namespace_, child.name);
+    } catch (const ApiError& error) {
+      if (error.is_not_found()) continue;
+      spdlog::warn("delete {} {}/{}: {}", child.kind->kind, meta.namespace_, child.name, error.what());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 bool TrainingJobController::create_children(const std::string& key, const ObjectPtr& job, const ReconcilePlan& plan) {
   if (!plan.spec) return true;
   const ObjectMeta meta = parse_object_meta(*job);
@@ -316,11 +406,7 @@ bool TrainingJobController::create_children(const std::string& key, const Object
     }
     return true;
   };
-  if (plan.create_service) create(kinds::kServices, build_service(meta));
-  if (plan.create_config_map) create(kinds::kConfigMaps, build_config_map(meta, *plan.spec));
-  if (plan.create_secret) {
-    create(kinds::kSecrets, build_ssh_secret(meta, generate_ssh_key_pair("kubetrain@" + meta.name)));
-  }
+  for (const ChildToCreate& child : plan.create_children) create(*child.ref.kind, child.build());
   std::vector<const json*> pods;
   for (const json& pod : plan.create_pods) {
     const std::string name = pod["metadata"]["name"];

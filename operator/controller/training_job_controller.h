@@ -6,12 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "operator/controller/expectations.h"
 #include "operator/controller/operator_metrics.h"
+#include "operator/controller/reconcile_plan.h"
 #include "operator/kube/event_recorder.h"
 #include "operator/kube/informer.h"
 #include "operator/kube/kube_client.h"
@@ -23,6 +26,7 @@ struct ControllerOptions {
   std::string namespace_name;  // empty: every namespace
   int threads = 4;
   std::chrono::milliseconds progress_timeout{1000};  // GET /progress on rank 0
+  Integrations integrations;  // the gang schedulers whose PodGroups are watched and created; Kueue
 };
 
 class TrainingJobController {
@@ -52,7 +56,17 @@ class TrainingJobController {
   bool write_status(const ObjectPtr& job, const struct ReconcilePlan& plan);
   bool create_children(const std::string& key, const ObjectPtr& job, const struct ReconcilePlan& plan);
   bool delete_pods(const std::string& key, const ObjectPtr& job, const struct ReconcilePlan& plan);
+  bool delete_children(const ObjectPtr& job, const struct ReconcilePlan& plan);
+  bool update_children(const ObjectPtr& job, const struct ReconcilePlan& plan);
+  bool update_child(const std::string& ns, const ChildUpdate& update);
+  // Kueue's ResourceFlavors and PriorityClass values, from their caches.
+  KueueCluster kueue_cluster() const;
+  // Removes the resource-in-use finalizer from the Workloads of a job that is gone or being
+  // deleted (`uid` empty: every Workload labelled with its name), so that they can be deleted.
+  bool release_workloads(const std::string& ns, const std::string& job, const std::string& uid);
   void record_job_metrics(const ObjectPtr& job, const struct ReconcilePlan& plan);
+  // Every informer: jobs, pods, each observed child kind, then the cluster-scoped ones.
+  std::vector<Informer*> informers() const;
 
   KubeClient& client_;
   OperatorMetrics& metrics_;
@@ -62,9 +76,11 @@ class TrainingJobController {
   Expectations expectations_;
   std::unique_ptr<Informer> jobs_;
   std::unique_ptr<Informer> pods_;
-  std::unique_ptr<Informer> services_;
-  std::unique_ptr<Informer> config_maps_;
-  std::unique_ptr<Informer> secrets_;
+  // One per child kind the controller observes (not Secrets: it never reads them).
+  std::vector<std::pair<const ResourceKind*, std::unique_ptr<Informer>>> children_;
+  std::unique_ptr<Informer> flavors_;           // with Kueue only
+  std::unique_ptr<Informer> priority_classes_;  // with Kueue only
+  std::mutex workers_mutex_;  // guards workers_
   std::vector<std::jthread> workers_;
   std::atomic<bool> stopped_{false};
 };

@@ -1,6 +1,7 @@
 #include "operator/controller/training_progress.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace kubetrain {
 
@@ -25,6 +26,11 @@ json merge_progress(const std::optional<json>& previous, const json& report, Tim
   json progress = json::object();
   for (const char* key : {"epoch", "step", "totalSteps", "loss", "top1", "imagesPerSecond", "lossScale", "state"}) {
     if (report.contains(key) && !report[key].is_null()) progress[key] = report[key];
+  }
+  // The throughput is a printer column of `kubectl get`: a tenth of an image per second says
+  // enough, where the worker's double would print seventeen digits.
+  if (progress.contains("imagesPerSecond") && progress["imagesPerSecond"].is_number()) {
+    progress["imagesPerSecond"] = std::round(progress["imagesPerSecond"].get<double>() * 10.0) / 10.0;
   }
   if (progress.contains("step") && progress["step"].is_number() && progress.contains("totalSteps") &&
       progress["totalSteps"].is_number() && progress["totalSteps"].get<double>() > 0) {

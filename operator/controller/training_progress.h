@@ -18,7 +18,8 @@ std::optional<std::string> progress_url(const TrainingJobSpec& spec, const std::
                                         int64_t attempt);
 
 // The known fields of a report (epoch, step, totalSteps, loss, top1, imagesPerSecond, lossScale,
-// state), plus lastStepTime: `now` when the step moved since `previous`, else the previous time.
+// state; imagesPerSecond rounded to a tenth), plus lastStepTime: `now` when the step moved since
+// `previous`, else the previous time.
 nlohmann::json merge_progress(const std::optional<nlohmann::json>& previous, const nlohmann::json& report,
                               TimePoint now);
 

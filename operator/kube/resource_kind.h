@@ -41,6 +41,18 @@ inline const ResourceKind kLeases{"coordination.k8s.io", "v1", "leases", "Lease"
 inline const ResourceKind kJobs{"batch", "v1", "jobs", "Job", true, true};
 inline const ResourceKind kTrainingJobs{"kubetrain.dev", "v1alpha1", "trainingjobs", "TrainingJob",
                                         true, true};
+// Gang scheduling: Volcano's PodGroup (no status subresource) and scheduler-plugins' (coscheduling).
+inline const ResourceKind kVolcanoPodGroups{"scheduling.volcano.sh", "v1beta1", "podgroups", "PodGroup",
+                                            true, false};
+inline const ResourceKind kCoschedulingPodGroups{"scheduling.x-k8s.io", "v1alpha1", "podgroups", "PodGroup",
+                                                 true, true};
+// Queueing through Kueue: the Workload of a job, the flavors an admission assigns, and the
+// PriorityClasses whose values a Workload carries.
+inline const ResourceKind kWorkloads{"kueue.x-k8s.io", "v1beta2", "workloads", "Workload", true, true};
+inline const ResourceKind kResourceFlavors{"kueue.x-k8s.io", "v1beta2", "resourceflavors", "ResourceFlavor",
+                                           false, false};
+inline const ResourceKind kPriorityClasses{"scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass",
+                                           false, false};
 }  // namespace kinds
 
 }  // namespace kubetrain

@@ -2,7 +2,8 @@
 // on create: every rule at every schema node whose value is present, with `self` bound to that value
 // (integers as CEL int, numbers as CEL double). Rules on oldSelf (transition rules) do not apply to
 // creation and are left out.
-// Input on stdin: the JSON that validate_custom_resources.py prints. Usage:
+// Input on stdin: the JSON that validate_custom_resources.py prints (its "crds", each object checked
+// against the schema of its apiVersion and kind). Usage:
 //   node eval_cel_rules.js NODE_MODULES_DIR < validated.json
 // Exits 1 when a rule fails, printing FILE: KIND NAME: FIELD: MESSAGE on stderr.
 "use strict";
@@ -64,11 +65,13 @@ function ruleErrors(schema, value, fieldPath) {
 
 const input = JSON.parse(fs.readFileSync(0, "utf8"));
 const schemas = new Map(
-  input.crd.spec.versions.map((v) => [`${input.crd.spec.group}/${v.name}`, v.schema.openAPIV3Schema]),
+  (input.crds || [input.crd]).flatMap((crd) =>
+    crd.spec.versions.map((v) => [`${crd.spec.group}/${v.name} ${crd.spec.names.kind}`, v.schema.openAPIV3Schema]),
+  ),
 );
 let failed = false;
 for (const { file, object } of input.objects) {
-  const schema = schemas.get(object.apiVersion);
+  const schema = schemas.get(`${object.apiVersion} ${object.kind}`);
   const where = `${file}: ${object.kind} ${object.metadata && object.metadata.name}`;
   let objectFailed = false;
   walk(schema, object, "", (node, value, fieldPath) => {

@@ -7,10 +7,13 @@ become numeric bounds, nullable adds null, and fields the schema does not list a
 kubectl's default strict field validation reports) except under x-kubernetes-preserve-unknown-fields.
 The CRD's CEL rules are evaluated afterwards by eval_cel_rules.js, which reads this script's output.
 
-Usage: validate_custom_resources.py CRD.yaml RESOURCE.yaml...
-Prints {"crd": ..., "objects": [{"file": ..., "object": defaulted object}]} as JSON on stdout and
+Usage: validate_custom_resources.py [--also-crd CRD.yaml]... CRD.yaml RESOURCE.yaml...
+Each document of the RESOURCE files must be of the kind CRD.yaml defines or of a kind an
+--also-crd defines (Kueue's queue objects beside a queued TrainingJob, say). Prints {"crd": CRD.yaml,
+"crds": [every CRD], "objects": [{"file": ..., "object": defaulted object}]} as JSON on stdout and
 exits 1 when a resource is invalid (each error on stderr, with file and field path).
 """
+import argparse
 import copy
 import json
 import sys
@@ -70,30 +73,36 @@ def field_path(error):
     return ".".join(str(part) for part in error.absolute_path) or "<root>"
 
 
+def load_crd(path):
+    with open(path, encoding="utf-8") as stream:
+        return next(document for document in yaml.safe_load_all(stream) if document)
+
+
 def main():
-    if len(sys.argv) < 3:
-        print("usage: validate_custom_resources.py CRD.yaml RESOURCE.yaml...", file=sys.stderr)
-        return 2
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        crd = yaml.safe_load(stream)
-    group = crd["spec"]["group"]
-    kind = crd["spec"]["names"]["kind"]
-    versions = {f"{group}/{v['name']}": v["schema"]["openAPIV3Schema"]
-                for v in crd["spec"]["versions"] if v.get("served")}
+    parser = argparse.ArgumentParser(description="Validates custom resources against their CRDs' schemas.")
+    parser.add_argument("--also-crd", action="append", default=[], metavar="CRD.yaml",
+                        help="another CRD whose kind the resources may hold")
+    parser.add_argument("crd")
+    parser.add_argument("resources", nargs="+")
+    args = parser.parse_args()
+    crds = [load_crd(path) for path in [args.crd] + args.also_crd]
+    # (kind, apiVersion) -> the served version's schema
+    schemas = {(crd["spec"]["names"]["kind"], f"{crd['spec']['group']}/{v['name']}"): v["schema"]["openAPIV3Schema"]
+               for crd in crds for v in crd["spec"]["versions"] if v.get("served")}
     results = []
     failed = False
-    for path in sys.argv[2:]:
+    for path in args.resources:
         with open(path, encoding="utf-8") as stream:
             documents = [d for d in yaml.safe_load_all(stream) if d is not None]
         for document in documents:
             name = document.get("metadata", {}).get("name", "<unnamed>")
             where = f"{path}: {document.get('kind')} {name}"
-            if document.get("kind") != kind or document.get("apiVersion") not in versions:
-                print(f"{where}: expected kind {kind} with apiVersion one of {sorted(versions)}",
-                      file=sys.stderr)
+            schema = schemas.get((document.get("kind"), document.get("apiVersion")))
+            if schema is None:
+                expected = ", ".join(f"{kind} {version}" for kind, version in sorted(schemas))
+                print(f"{where}: expected one of the kinds and apiVersions {expected}", file=sys.stderr)
                 failed = True
                 continue
-            schema = versions[document["apiVersion"]]
             apply_defaults(schema, document)
             validator = jsonschema.Draft7Validator(to_json_schema(schema, is_root=True))
             errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
@@ -101,7 +110,7 @@ def main():
                 print(f"{where}: {field_path(error)}: {error.message}", file=sys.stderr)
             failed = failed or bool(errors)
             results.append({"file": path, "object": document})
-    json.dump({"crd": crd, "objects": results}, sys.stdout)
+    json.dump({"crd": crds[0], "crds": crds, "objects": results}, sys.stdout)
     return 1 if failed else 0
 
 

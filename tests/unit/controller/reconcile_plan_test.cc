@@ -6,108 +6,20 @@
 
 #include "operator/controller/child_objects.h"
 #include "operator/controller/training_progress.h"
+#include "tests/unit/controller/plan_fixtures.h"
 
 namespace kubetrain {
-namespace {
 
-using nlohmann::json;
-using std::chrono::seconds;
-
-const TimePoint kT0 = Clock::from_time_t(1795377983);
-
-ObjectMeta job_meta() {
-  ObjectMeta meta;
-  meta.name = "j";
-  meta.namespace_ = "ns";
-  meta.uid = "u";
-  meta.generation = 4;
-  return meta;
-}
-
-json job_spec() {
-  return json::parse(R"({"workers": 2, "slotsPerWorker": 2, "image": "w:1", "training": {"globalBatchSize": 8},
-                         "runPolicy": {"backoffLimit": 2, "startupDeadlineSeconds": 30,
-                                       "progressDeadlineSeconds": 60}})");
-}
-
-// A pod as the kubelet would report it.
-struct Pod {
-  json object;
-  Pod(const std::string& role, int64_t index, int64_t attempt) {
-    const std::string name = role == "launcher" ? "j-launcher" : "j-worker-" + std::to_string(index);
-    object = {{"metadata",
-               {{"name", name},
-                {"labels",
-                 {{kJobNameLabel, "j"}, {kRoleLabel, role}, {kAttemptLabel, std::to_string(attempt)}}}}},
-              {"spec", {{"nodeName", "node-" + std::to_string(index)}}},
-              {"status", {{"phase", "Pending"}}}};
-    if (role == "worker") object["metadata"]["labels"][kReplicaIndexLabel] = std::to_string(index);
-  }
-  Pod& running(bool ready = true) {
-    object["status"]["phase"] = "Running";
-    object["status"]["podIP"] = "10.0.0.1";
-    object["status"]["conditions"] = json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}});
-    return *this;
-  }
-  Pod& terminated(int exit_code, const std::string& reason, const std::string& finished_at) {
-    object["status"]["phase"] = exit_code == 0 ? "Succeeded" : "Failed";
-    object["status"]["containerStatuses"] = json::array(
-        {{{"state", {{"terminated", {{"exitCode", exit_code}, {"reason", reason}, {"finishedAt", finished_at}}}}}}});
-    return *this;
-  }
-  Pod& waiting(const std::string& reason) {
-    object["status"]["containerStatuses"] =
-        json::array({{{"state", {{"waiting", {{"reason", reason}, {"message", "cannot pull w:1"}}}}}}});
-    return *this;
-  }
-  Pod& evicted() {
-    object["status"]["phase"] = "Failed";
-    object["status"]["reason"] = "Evicted";
-    return *this;
-  }
-  PodView view() const { return parse_pod_view(object); }
-};
-
-ObservedState observed(std::vector<Pod> pods, TimePoint now, bool children = true) {
-  ObservedState state;
-  for (const Pod& pod : pods) state.pods.push_back(pod.view());
-  state.has_service = state.has_config_map = state.has_secret = children;
-  state.now = now;
-  return state;
-}
-
-std::vector<std::string> created_names(const ReconcilePlan& plan) {
-  std::vector<std::string> names;
-  for (const json& pod : plan.create_pods) names.push_back(pod["metadata"]["name"]);
-  return names;
-}
-
-bool has_event(const ReconcilePlan& plan, const std::string& reason) {
-  return std::any_of(plan.events.begin(), plan.events.end(),
-                     [&](const PlannedEvent& event) { return event.reason == reason; });
-}
-
-// The status after one reconcile that created the children.
-JobStatus started_status() {
-  return plan_reconcile(job_meta(), job_spec(), {}, observed({}, kT0, false)).status;
-}
-
-std::vector<Pod> ready_workers(int64_t attempt = 0) {
-  return {Pod("worker", 0, attempt).running(), Pod("worker", 1, attempt).running()};
-}
-
-JobStatus running_status() {
-  std::vector<Pod> pods = ready_workers();
-  pods.push_back(Pod("launcher", 0, 0).running());
-  return plan_reconcile(job_meta(), job_spec(), started_status(), observed(pods, kT0 + seconds(5))).status;
-}
-
-}  // namespace
+using namespace testing;  // the fixtures of plan_fixtures.h
 
 TEST(ReconcilePlan, NewJobCreatesChildrenAndWorkersButNoLauncher) {
   const ReconcilePlan plan = plan_reconcile(job_meta(), job_spec(), {}, observed({}, kT0, false));
-  EXPECT_TRUE(plan.create_service && plan.create_config_map && plan.create_secret);
+  EXPECT_EQ(created_children(plan), (std::vector<std::string>{"Service/j-worker", "ConfigMap/j-config", "Secret/j-ssh"}));
   EXPECT_EQ(created_names(plan), (std::vector<std::string>{"j-worker-0", "j-worker-1"}));
+  // The bodies are those of child_objects.h; the Secret's holds a fresh key pair.
+  const json secret = plan.create_children[2].build();
+  EXPECT_EQ(secret["kind"], "Secret");
+  EXPECT_NE(secret["stringData"].dump(), plan.create_children[2].build()["stringData"].dump());
   EXPECT_TRUE(plan.status.is_true("Created"));
   EXPECT_EQ(plan.status.start_time, "2026-11-22T20:06:23Z");
   EXPECT_EQ(plan.status.observed_generation, 4);
@@ -134,8 +46,19 @@ TEST(ReconcilePlan, NothingIsCreatedTwiceWhileTheCacheShowsIt) {
   pods.push_back(Pod("launcher", 0, 0));
   const ReconcilePlan plan = plan_reconcile(job_meta(), job_spec(), started_status(), observed(pods, kT0));
   EXPECT_TRUE(plan.create_pods.empty());
-  EXPECT_FALSE(plan.create_service || plan.create_config_map || plan.create_secret);
+  EXPECT_TRUE(plan.create_children.empty());
   EXPECT_TRUE(plan.delete_pods.empty());
+}
+
+TEST(ReconcilePlan, TheSecretIsCreatedWithEachBatchOfPodsSinceItIsNeverRead) {
+  // Service and ConfigMap in the cache, one worker missing: the Secret comes before it.
+  ReconcilePlan plan = plan_reconcile(job_meta(), job_spec(), started_status(),
+                                      observed({Pod("worker", 0, 0).running()}, kT0 + seconds(1)));
+  EXPECT_EQ(created_children(plan), (std::vector<std::string>{"Secret/j-ssh"}));
+  EXPECT_EQ(created_names(plan), (std::vector<std::string>{"j-worker-1"}));
+  // The launcher too.
+  plan = plan_reconcile(job_meta(), job_spec(), started_status(), observed(ready_workers(), kT0 + seconds(2)));
+  EXPECT_EQ(created_children(plan), (std::vector<std::string>{"Secret/j-ssh"}));
 }
 
 TEST(ReconcilePlan, RunningLauncherSetsRunningAndPollsProgress) {
@@ -333,7 +256,7 @@ TEST(ReconcilePlan, InvalidSpecFailsAndCreatesNothing) {
   EXPECT_EQ(plan.status.condition("Failed")->reason, "InvalidSpec");
   EXPECT_NE(plan.status.condition("Failed")->message.find("globalBatchSize 10 is not divisible by 4 ranks; use 8 or 12"),
             std::string::npos);
-  EXPECT_FALSE(plan.create_service || plan.create_config_map || plan.create_secret);
+  EXPECT_TRUE(plan.create_children.empty());
   EXPECT_TRUE(plan.create_pods.empty());
   EXPECT_TRUE(has_event(plan, "InvalidSpec"));
   // Level-based: reconciling again changes nothing and emits nothing.
@@ -372,6 +295,17 @@ TEST(ReconcilePlan, ProgressIsCopiedAndStalledRaisedWhenTheStepStops) {
   state.now = kT0 + seconds(75);
   plan = plan_reconcile(job_meta(), job_spec(), plan.status, state);
   EXPECT_FALSE(plan.status.is_true("Stalled"));
+}
+
+TEST(ReconcilePlan, ThroughputIsRoundedToATenthForKubectlsColumn) {
+  std::vector<Pod> pods = ready_workers();
+  pods.push_back(Pod("launcher", 0, 0).running());
+  ObservedState state = observed(pods, kT0 + seconds(10));
+  state.progress = json{{"step", 5}, {"imagesPerSecond", 443.12485746925745}};
+  const ReconcilePlan plan = plan_reconcile(job_meta(), job_spec(), running_status(), state);
+  ASSERT_TRUE(plan.status.progress.has_value());
+  EXPECT_DOUBLE_EQ((*plan.status.progress)["imagesPerSecond"].get<double>(), 443.1);
+  EXPECT_EQ((*plan.status.progress)["imagesPerSecond"].dump(), "443.1");
 }
 
 TEST(ReconcilePlan, ConditionTransitionTimesChangeOnlyWithTheStatus) {
