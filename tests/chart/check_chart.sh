@@ -22,14 +22,18 @@ echo "== helm lint"
 "$helm" lint --strict "$chart" --namespace kubetrain-system --set watchNamespace=team-a \
   --set replicaCount=2 || fail "helm lint (namespaced, 2 replicas)"
 
-# name | release namespace | watch namespace | replicas | service monitor
+# name | release namespace | watch namespace | replicas | service monitor | gang schedulers | kueue
 variants=(
-  "default|kubetrain-system||1|"
-  "namespaced|kubetrain-system|team-a|1|"
-  "ha-monitored|ops|ml-jobs|3|yes"
+  "default|kubetrain-system||1|||"
+  "namespaced|kubetrain-system|team-a|1|||"
+  "ha-monitored|ops|ml-jobs|3|yes||"
+  "gang|kubetrain-system||1||volcano,coscheduling|"
+  "volcano|kubetrain-system|team-a|1||volcano|"
+  "kueue|kubetrain-system||1|||yes"
+  "kueue-namespaced|kubetrain-system|team-a|1||volcano|yes"
 )
 for variant in "${variants[@]}"; do
-  IFS='|' read -r name namespace watch replicas monitor <<<"$variant"
+  IFS='|' read -r name namespace watch replicas monitor gang kueue <<<"$variant"
   echo "== helm template ($name)"
   out="$work/$name.yaml"
   set_args=(--set "replicaCount=$replicas")
@@ -41,6 +45,14 @@ for variant in "${variants[@]}"; do
   if [[ -n "$monitor" ]]; then
     set_args+=(--set metrics.serviceMonitor.enabled=true)
     policy_args+=(--service-monitor)
+  fi
+  if [[ -n "$gang" ]]; then
+    for scheduler in ${gang//,/ }; do set_args+=(--set "gangScheduling.$scheduler=true"); done
+    policy_args+=(--gang-schedulers "$gang")
+  fi
+  if [[ -n "$kueue" ]]; then
+    set_args+=(--set kueue.enabled=true)
+    policy_args+=(--kueue)
   fi
   if ! "$helm" template kubetrain "$chart" --namespace "$namespace" "${set_args[@]}" >"$out"; then
     fail "helm template ($name)"
@@ -57,6 +69,19 @@ if /usr/bin/python3 "$here/check_chart_policy.py" "$work/weakened.yaml" \
   --release-namespace kubetrain-system 2>/dev/null; then
   fail "check_chart_policy.py accepted a writable root filesystem"
 fi
+# ... and Kueue's flag and grants where Kueue is not asked for, in both scopes.
+for name in kueue kueue-namespaced; do
+  watch_args=()
+  [[ $name == kueue-namespaced ]] && watch_args=(--watch-namespace team-a --gang-schedulers volcano)
+  if /usr/bin/python3 "$here/check_chart_policy.py" "$work/$name.yaml" --release-namespace kubetrain-system \
+    "${watch_args[@]}" 2>"$work/$name-unasked.txt"; then
+    fail "check_chart_policy.py accepted Kueue's flag and grants without --kueue ($name)"
+  fi
+  for expected in "unexpected flags ['--kueue']" "grants workloads (kueue.x-k8s.io), but Kueue is not enabled" \
+    "grants resourceflavors (kueue.x-k8s.io), but Kueue is not enabled"; do
+    grep -qF -- "$expected" "$work/$name-unasked.txt" || fail "check_chart_policy.py missed ($name): $expected"
+  done
+done
 
 echo "== CRD"
 validate_objects "$crd" || fail "CRD against the apiextensions.k8s.io/v1 schema"
@@ -100,10 +125,20 @@ namespaced="$work/namespaced.yaml"
   2>"$work/denied.txt" >/dev/null && fail "RBAC coverage allowed requests the Role denies"
 denied=$(grep -c "denies" "$work/denied.txt" || true)
 ((denied == 5)) || fail "RBAC coverage denied $denied of the 5 forbidden requests: $(cat "$work/denied.txt")"
+# With Kueue and watchNamespace, the cluster-scoped ResourceFlavors and PriorityClasses are read
+# through the extra ClusterRole; the Workloads stay confined to the watched namespace.
+kueue_namespaced="$work/kueue-namespaced.yaml"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$kueue_namespaced" "$here/fixtures/requests-kueue-allowed.json" \
+  --require list:resourceflavors --require list:priorityclasses --require update:workloads/status \
+  >/dev/null || fail "RBAC coverage denied a Kueue request the roles allow"
+/usr/bin/python3 "$here/check_rbac_coverage.py" "$kueue_namespaced" "$here/fixtures/requests-kueue-denied.json" \
+  2>"$work/kueue-denied.txt" >/dev/null && fail "RBAC coverage allowed Kueue requests the roles deny"
+denied=$(grep -c "denies" "$work/kueue-denied.txt" || true)
+((denied == 6)) || fail "RBAC coverage denied $denied of the 6 forbidden Kueue requests: $(cat "$work/kueue-denied.txt")"
 
 echo "== values.schema.json rejects wrong types"
 for bad in replicaCount=two threads=-1 logFormat=xml metrics.port=http leaderElection.enabled=maybe \
-  watchNamespace=Not_A_Namespace image.pullPolicy=Sometimes; do
+  watchNamespace=Not_A_Namespace image.pullPolicy=Sometimes kueue.enabled=maybe; do
   if "$helm" template kubetrain "$chart" --set "$bad" >/dev/null 2>"$work/err.txt"; then
     fail "values.schema.json accepted --set $bad"
   else

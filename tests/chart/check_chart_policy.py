@@ -2,10 +2,12 @@
 """Checks what the chart promises beyond schema validity, on manifests rendered by helm template.
 
 Usage: check_chart_policy.py MANIFESTS.yaml --release-namespace NS [--watch-namespace NS]
-                             [--replicas N] [--service-monitor]
+                             [--replicas N] [--service-monitor] [--gang-schedulers LIST] [--kueue]
 Checks: the operator container's security context, probes, resources and exact flags; RBAC without
-wildcards or pod exec/attach, cluster-wide or confined to the watched namespace, the Lease Role in
-the release namespace; the metrics Service selecting the operator pods; a PodDisruptionBudget exactly
+wildcards, pod exec/attach or reading Secrets, on PodGroups only of the gang schedulers enabled,
+on Kueue's objects exactly the grants --kueue needs and only with it, cluster-wide or confined to
+the watched namespace (but for Kueue's cluster-scoped objects, in a ClusterRole of their own), the
+Lease Role in the release namespace; the metrics Service selecting the operator pods; a PodDisruptionBudget exactly
 when there are several replicas; the ServiceMonitor only when asked for.
 """
 import argparse
@@ -14,6 +16,33 @@ import sys
 import yaml
 
 FORBIDDEN_RESOURCES = {"pods/exec", "pods/attach", "pods/portforward", "nodes/proxy", "services/proxy"}
+# The operator creates each job's SSH Secret and never reads one: whoever takes over its account
+# must not read the cluster's Secrets.
+SECRET_READ_VERBS = {"get", "list", "watch"}
+# The API group of each gang scheduler's PodGroup (values gangScheduling.*, --gang-schedulers).
+GANG_GROUPS = {"volcano": "scheduling.volcano.sh", "coscheduling": "scheduling.x-k8s.io"}
+# The grants of the operator with --kueue (value kueue.enabled), by (API group, resource): on the
+# Workloads in the watched namespaces, and on the cluster-scoped objects an admission refers to,
+# which only a ClusterRole can grant.
+KUEUE_NAMESPACED = {
+    ("kueue.x-k8s.io", "workloads"): {"get", "list", "watch", "create", "update"},
+    ("kueue.x-k8s.io", "workloads/status"): {"update"},
+    ("kueue.x-k8s.io", "workloads/finalizers"): {"update"},
+}
+KUEUE_CLUSTER = {
+    ("kueue.x-k8s.io", "resourceflavors"): {"get", "list", "watch"},
+    ("scheduling.k8s.io", "priorityclasses"): {"get", "list", "watch"},
+}
+
+
+def grants(role):
+    """{(API group, resource): verbs} of a role's rules."""
+    granted = {}
+    for rule in role.get("rules", []):
+        for group in rule.get("apiGroups", []):
+            for resource in rule.get("resources", []):
+                granted.setdefault((group, resource), set()).update(rule.get("verbs", []))
+    return granted
 
 
 class Policy:
@@ -89,6 +118,10 @@ class Policy:
         }
         if self.args.watch_namespace:
             expected["--namespace"] = self.args.watch_namespace
+        if self.args.gang_schedulers:
+            expected["--gang-schedulers"] = self.args.gang_schedulers
+        if self.args.kueue:
+            expected["--kueue"] = ""
         for flag, value in expected.items():
             if flag not in flags:
                 self.error(f"operator args lack {flag}")
@@ -107,6 +140,15 @@ class Policy:
                 bad = FORBIDDEN_RESOURCES & set(rule.get("resources", []))
                 if bad:
                     self.error(f"{role['kind']} {role['metadata']['name']} grants {sorted(bad)}")
+                if "podgroups" in rule.get("resources", []):
+                    enabled = {GANG_GROUPS[name] for name in self.args.gang_schedulers.split(",") if name}
+                    for group in set(rule.get("apiGroups", [])) - enabled:
+                        self.error(f"{role['kind']} {role['metadata']['name']} grants {group} podgroups, "
+                                   "but that gang scheduler is not enabled")
+                reads = SECRET_READ_VERBS & set(rule.get("verbs", []))
+                if "" in rule.get("apiGroups", []) and "secrets" in rule.get("resources", []) and reads:
+                    self.error(f"{role['kind']} {role['metadata']['name']} lets the operator read "
+                               f"Secrets ({', '.join(sorted(reads))}); it may only create them")
         cluster_roles = self.of_kind("ClusterRole")
         roles = self.of_kind("Role")
         lease_roles = [r for r in roles if any("leases" in rule["resources"] for rule in r["rules"])]
@@ -116,20 +158,57 @@ class Policy:
             for rule in role["rules"]:
                 if "leases" in rule["resources"] and role not in lease_roles:
                     self.error(f"{role['kind']} {role['metadata']['name']} must not grant leases")
-        job_roles = [r for r in cluster_roles + roles if r not in lease_roles]
+        # With watchNamespace and Kueue, a ClusterRole holds only Kueue's cluster-scoped objects.
+        kueue_cluster_roles = [r for r in cluster_roles if self.args.watch_namespace
+                               and set(grants(r)) <= set(KUEUE_CLUSTER)]
+        job_roles = [r for r in cluster_roles + roles if r not in lease_roles + kueue_cluster_roles]
         if self.args.watch_namespace:
-            if cluster_roles or self.of_kind("ClusterRoleBinding"):
-                self.error("with watchNamespace set, no ClusterRole or ClusterRoleBinding may be rendered")
+            expected = 1 if self.args.kueue else 0
+            if (len(kueue_cluster_roles) != expected or len(cluster_roles) != expected
+                    or len(self.of_kind("ClusterRoleBinding")) != expected):
+                self.error("with watchNamespace set, no ClusterRole or ClusterRoleBinding may be rendered "
+                           "but, with Kueue, one of each for Kueue's cluster-scoped objects")
             if [r["metadata"].get("namespace") for r in job_roles] != [self.args.watch_namespace]:
                 self.error(f"the operator's Role must be in {self.args.watch_namespace} only")
         elif len(cluster_roles) != 1 or len(self.of_kind("ClusterRoleBinding")) != 1:
             self.error("without watchNamespace, one ClusterRole and one ClusterRoleBinding are expected")
+        # Kueue's cluster-scoped objects: in that ClusterRole, or else in the operator's ClusterRole.
+        self.check_kueue_rbac(job_roles, kueue_cluster_roles if self.args.watch_namespace else cluster_roles)
         for binding in self.of_kind("ClusterRoleBinding") + self.of_kind("RoleBinding"):
             target = binding["roleRef"]
             if not any(r["kind"] == target["kind"] and r["metadata"]["name"] == target["name"]
                        and r["metadata"].get("namespace") == binding["metadata"].get("namespace")
                        for r in cluster_roles + roles):
                 self.error(f"{binding['kind']} {binding['metadata']['name']} refers to a missing {target['kind']}")
+
+    def check_kueue_rbac(self, job_roles, cluster_roles):
+        """Exactly Kueue's grants with --kueue, none without: the Workloads' in the operator's own
+        role, the cluster-scoped objects' in a ClusterRole."""
+        def granted(roles, key):
+            return set().union(*(grants(r).get(key, set()) for r in roles))
+        every_role = self.of_kind("ClusterRole") + self.of_kind("Role")
+        known = {**KUEUE_NAMESPACED, **KUEUE_CLUSTER}
+        for role in every_role:
+            for group, resource in grants(role):
+                if (group, resource) in known and not self.args.kueue:
+                    self.error(f"{role['kind']} {role['metadata']['name']} grants {resource} ({group}), "
+                               "but Kueue is not enabled")
+                elif group == "kueue.x-k8s.io" and (group, resource) not in known:
+                    self.error(f"{role['kind']} {role['metadata']['name']} grants {resource} ({group}), "
+                               "which the operator does not use")
+        if not self.args.kueue:
+            return
+        for key, verbs in KUEUE_NAMESPACED.items():
+            if granted(job_roles, key) != verbs:
+                self.error(f"the operator's role grants {sorted(granted(job_roles, key))} on {key[1]} "
+                           f"({key[0]}), expected {sorted(verbs)}")
+        for key, verbs in KUEUE_CLUSTER.items():
+            if granted(cluster_roles, key) != verbs:
+                self.error(f"a ClusterRole grants {sorted(granted(cluster_roles, key))} on the cluster-scoped "
+                           f"{key[1]} ({key[0]}), expected {sorted(verbs)}")
+            in_roles = granted(self.of_kind("Role"), key)
+            if in_roles:
+                self.error(f"a Role grants {sorted(in_roles)} on the cluster-scoped {key[1]}, which it cannot")
 
     def check_service_and_extras(self, deployment):
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"] if deployment else {}
@@ -168,6 +247,9 @@ def main():
     parser.add_argument("--watch-namespace", default="")
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--service-monitor", action="store_true")
+    parser.add_argument("--gang-schedulers", default="",
+                        help="the --gang-schedulers the operator must get, e.g. volcano,coscheduling")
+    parser.add_argument("--kueue", action="store_true", help="the operator must get --kueue (kueue.enabled)")
     args = parser.parse_args()
     with open(args.manifests, encoding="utf-8") as stream:
         objects = [o for o in yaml.safe_load_all(stream) if o]

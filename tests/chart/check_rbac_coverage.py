@@ -11,7 +11,9 @@ object name; a RoleBinding's rules apply only inside the binding's namespace, so
 namespaces need a ClusterRoleBinding.
 
 Usage: check_rbac_coverage.py MANIFESTS.yaml REQUESTS.json [--require VERB:RESOURCE ...]
---require names requests the run must contain, so that a run that exercised nothing cannot pass.
+                              [--refuse VERB:RESOURCE ...]
+--require names requests the run must contain, so that a run that exercised nothing cannot pass;
+--refuse names requests the operator must never make, allowed or not (reading Secrets).
 """
 import argparse
 import json
@@ -104,6 +106,8 @@ def main():
     parser.add_argument("requests", type=argparse.FileType("r", encoding="utf-8"))
     parser.add_argument("--require", action="append", default=[],
                         help="VERB:RESOURCE the run must contain, e.g. create:pods")
+    parser.add_argument("--refuse", action="append", default=[],
+                        help="VERB:RESOURCE the operator must never request, e.g. get:secrets")
     args = parser.parse_args()
     grants = operator_grants([o for o in yaml.safe_load_all(args.manifests) if o])
     entries = json.load(args.requests)
@@ -122,6 +126,7 @@ def main():
             denied.append(request)
     made = {f"{r.verb}:{r.resource}" for r in requests}
     missing = [needed for needed in args.require if needed not in made]
+    refused = [request for request in requests if f"{request.verb}:{request.resource}" in args.refuse]
 
     print(f"{len(requests)} distinct requests of the operator:")
     for request in requests:
@@ -141,7 +146,9 @@ def main():
               file=sys.stderr)
     for needed in missing:
         print(f"FAIL: the run made no {needed} request, so it exercised too little", file=sys.stderr)
-    return 1 if denied or missing or forbidden_paths else 0
+    for request in refused:
+        print(f"FAIL: the operator made a request it must never make: {request.describe()}", file=sys.stderr)
+    return 1 if denied or missing or forbidden_paths or refused else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ requests the operator made (the server's request log less this script's own requ
 The operator gets exactly the flags the chart renders into its Deployment (with the metrics
 address moved to a free local port) plus --kubeconfig. The scenario plays the kubelet's part by
 writing pod status: one job runs to success with ttlSecondsAfterFinished 0 (so the operator deletes
-it), one loses a worker to OOMKilled (gang restart) and is then suspended, one has an invalid spec.
+it), one loses a worker to OOMKilled (gang restart) and is then suspended, one has an invalid spec;
+with --gang-schedulers, one job per gang scheduler restarts and is suspended too (the real PodGroup
+CRDs of third_party/crds installed); with --kueue (Kueue's Workload and ResourceFlavor CRDs of
+third_party/crds installed, a ResourceFlavor and a PriorityClass created), the script also plays
+Kueue: one queued job is admitted, runs, is evicted, suspended and resumed, admitted again and
+succeeds; another is deleted while it waits for admission.
 Each step waits a bounded time and goes on when the operator does not get there, because what is
 checked is the set of requests made, not the outcome (the operator's own tests check outcomes).
 
@@ -27,8 +32,21 @@ import urllib.request
 
 import yaml
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JOBS = "/apis/kubetrain.dev/v1alpha1/namespaces/{ns}/trainingjobs"
+POD_GROUP_CRDS = {"volcano": "volcano/scheduling.volcano.sh_podgroups.yaml",
+                  "coscheduling": "scheduler-plugins/scheduling.x-k8s.io_podgroups.yaml"}
 PODS = "/api/v1/namespaces/{ns}/pods"
+KUEUE_CRDS = ("kueue/kueue.x-k8s.io_workloads.yaml", "kueue/kueue.x-k8s.io_resourceflavors.yaml")
+WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/namespaces/{ns}/workloads"
+QUEUE_NAME_LABEL = "kueue.x-k8s.io/queue-name"
+RESOURCE_FLAVOR = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ResourceFlavor",
+                   "metadata": {"name": "rbac-flavor"},
+                   "spec": {"nodeLabels": {"kubetrain.dev/rbac-pool": "a"},
+                            "tolerations": [{"key": "kubetrain.dev/rbac-pool", "operator": "Exists",
+                                             "effect": "NoSchedule"}]}}
+PRIORITY_CLASS = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                  "metadata": {"name": "rbac-high"}, "value": 1000}
 
 
 class FakeApi:
@@ -41,7 +59,7 @@ class FakeApi:
     def call(self, method, path, body=None, query="", content_type="application/json"):
         verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method)
         if verb is None:
-            verb = "get" if path.rstrip("/").split("/")[-1] not in ("pods", "trainingjobs") else "list"
+            verb = "get" if path.rstrip("/").split("/")[-1] not in ("pods", "trainingjobs", "workloads") else "list"
         if not path.startswith("/fake/"):
             self.own[(verb, path)] += 1
         data = json.dumps(body).encode() if body is not None else None
@@ -63,6 +81,44 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def third_party_crd(relative):
+    """A CRD of third_party/crds, as an object."""
+    with open(os.path.join(REPO, "third_party/crds", relative), encoding="utf-8") as source:
+        return next(document for document in yaml.safe_load_all(source) if document)
+
+
+def pod_group_crd(scheduler):
+    """The real PodGroup CRD of a gang scheduler (third_party/crds), as an object."""
+    return third_party_crd(POD_GROUP_CRDS[scheduler])
+
+
+def install_pod_group_crds(api, gang_schedulers):
+    """The PodGroup CRD of each gang scheduler the operator manages."""
+    for scheduler in gang_schedulers:
+        api.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", pod_group_crd(scheduler))
+
+
+def install_kueue(api):
+    """Kueue's Workload and ResourceFlavor CRDs, a ResourceFlavor for the admissions and a
+    PriorityClass for the queued jobs' pod template."""
+    for relative in KUEUE_CRDS:
+        api.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", third_party_crd(relative))
+    api.call("POST", "/apis/kueue.x-k8s.io/v1beta2/resourceflavors", RESOURCE_FLAVOR)
+    api.call("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", PRIORITY_CLASS)
+
+
+def kueue_condition(kind, status, reason, message):
+    return {"type": kind, "status": status, "reason": reason, "message": message,
+            "lastTransitionTime": now(), "observedGeneration": 1}
+
+
+def condition_status(workload, kind):
+    for entry in (workload or {}).get("status", {}).get("conditions", []):
+        if entry.get("type") == kind:
+            return entry.get("status")
+    return None
 
 
 def operator_args(manifests, kubeconfig, metrics_port):
@@ -151,8 +207,10 @@ def training_job(ns, name, workers, batch, run_policy):
 class Scenario:
     """The job lives the operator is taken through; each step waits at most `step_seconds`."""
 
-    def __init__(self, api, namespace, step_seconds):
+    def __init__(self, api, namespace, step_seconds, gang_schedulers=(), kueue=False):
         self.api = api
+        self.gang_schedulers = gang_schedulers
+        self.kueue = kueue
         self.ns = namespace
         self.step_seconds = step_seconds
         self.jobs = JOBS.format(ns=namespace)
@@ -190,17 +248,17 @@ class Scenario:
             set_terminated(self.api, self.ns, launcher[0], 0, "Completed")
             self.wait("deletion of rbac-succeeds", lambda: self.job("rbac-succeeds") is None)
 
-    def restarts_then_suspends(self):
-        print("job rbac-restarts: a worker is OOMKilled (gang restart), then the job is suspended")
-        self.api.call("POST", self.jobs, training_job(self.ns, "rbac-restarts", 2, 64, {}))
-        pods = self.run_workers("rbac-restarts", 2)
+    def restarts_then_suspends(self, name="rbac-restarts", run_policy=None):
+        print(f"job {name}: a worker is OOMKilled (gang restart), then the job is suspended")
+        self.api.call("POST", self.jobs, training_job(self.ns, name, 2, 64, run_policy or {}))
+        pods = self.run_workers(name, 2)
         if pods:
             set_terminated(self.api, self.ns, pods[0], 137, "OOMKilled")
-            self.wait("a restart of rbac-restarts",
-                      lambda: (self.job("rbac-restarts") or {}).get("status", {}).get("restarts", 0) >= 1)
-            self.run_workers("rbac-restarts", 2, attempt=1)
-        self.api.merge_patch(f"{self.jobs}/rbac-restarts", {"spec": {"runPolicy": {"suspend": True}}})
-        self.wait("the pods of rbac-restarts to go", lambda: not self.pods("rbac-restarts", "worker"))
+            self.wait(f"a restart of {name}",
+                      lambda: (self.job(name) or {}).get("status", {}).get("restarts", 0) >= 1)
+            self.run_workers(name, 2, attempt=1)
+        self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"runPolicy": {"suspend": True}}})
+        self.wait(f"the pods of {name} to go", lambda: not self.pods(name, "worker"))
 
     def invalid(self):
         print("job rbac-invalid: globalBatchSize 3 on 2 ranks")
@@ -209,10 +267,120 @@ class Scenario:
             c.get("reason") == "InvalidSpec"
             for c in (self.job("rbac-invalid") or {}).get("status", {}).get("conditions", [])))
 
+    def queued_job(self, name):
+        """A 2-worker job in the LocalQueue rbac-queue, its pods of the PriorityClass rbac-high."""
+        job = training_job(self.ns, name, 2, 64, {})
+        job["metadata"]["labels"] = {QUEUE_NAME_LABEL: "rbac-queue"}
+        job["spec"]["template"] = {"spec": {"priorityClassName": PRIORITY_CLASS["metadata"]["name"]}}
+        self.api.call("POST", self.jobs, job)
+
+    def workload(self, job):
+        """The Workload the operator created for the job (owned by it), or None."""
+        workloads = self.api.call("GET", WORKLOADS.format(ns=self.ns)) or {}
+        return next((w for w in workloads.get("items", [])
+                     if any(o.get("kind") == "TrainingJob" and o.get("name") == job
+                            for o in w["metadata"].get("ownerReferences", []))), None)
+
+    def write_workload_status(self, workload, conditions, admission=None):
+        """Kueue's part: the given conditions replace those of the same type; admission, when given,
+        is set."""
+        kept = [c for c in workload.get("status", {}).get("conditions", [])
+                if c.get("type") not in {c["type"] for c in conditions}]
+        status = {"conditions": kept + conditions}
+        if admission is not None:
+            status["admission"] = admission
+        path = f"{WORKLOADS.format(ns=self.ns)}/{workload['metadata']['name']}/status"
+        self.api.merge_patch(path, {"status": status})
+
+    def admit(self, job, again=False):
+        """Kueue admits the job's Workload: the workers on the ResourceFlavor rbac-flavor; `again`
+        after an eviction."""
+        workload = self.workload(job)
+        if workload is None:
+            return
+        admission = {"clusterQueue": "rbac-cluster-queue", "podSetAssignments": [
+            {"name": "workers", "count": 2, "flavors": {"cpu": RESOURCE_FLAVOR["metadata"]["name"]}},
+            {"name": "launcher", "count": 1, "flavors": {}}]}
+        conditions = [
+            kueue_condition("QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue rbac-cluster-queue"),
+            kueue_condition("Admitted", "True", "Admitted", "The workload is admitted")]
+        if again:
+            conditions.append(kueue_condition("Evicted", "False", "QuotaReserved", "Previously: Preempted"))
+        self.write_workload_status(workload, conditions, admission)
+
+    def admission_cleared(self, job):
+        workload = self.workload(job)
+        return workload is not None and "admission" not in workload.get("status", {})
+
+    def attempt(self, job):
+        return (self.job(job) or {}).get("status", {}).get("restarts", 0)
+
+    def queued_runs_and_is_evicted(self):
+        name = "rbac-kueue"
+        print(f"job {name}: queued, admitted, evicted, suspended, resumed, admitted again, succeeds")
+        self.queued_job(name)
+        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+            return
+        self.admit(name)
+        self.run_workers(name, 2)
+        launcher = self.wait(f"launcher of {name}", lambda: self.pods(name, "launcher"))
+        if launcher:
+            set_running(self.api, self.ns, launcher[0])
+            self.wait(f"PodsReady on the Workload of {name}",
+                      lambda: condition_status(self.workload(name), "PodsReady") == "True")
+        workload = self.workload(name)
+        if workload is None:
+            return
+        self.write_workload_status(workload, [kueue_condition(
+            "Evicted", "True", "Preempted", "Preempted to accommodate a workload of higher priority")])
+        self.wait(f"the pods of {name} to go",
+                  lambda: not self.pods(name, "worker") and not self.pods(name, "launcher"))
+        self.wait(f"the admission of {name} cleared", lambda: self.admission_cleared(name))
+        self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"runPolicy": {"suspend": True}}})
+        self.wait(f"the Workload of {name} deactivated",
+                  lambda: (self.workload(name) or {}).get("spec", {}).get("active") is False)
+        self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"runPolicy": {"suspend": False}}})
+        self.wait(f"the Workload of {name} reactivated",
+                  lambda: (self.workload(name) or {}).get("spec", {}).get("active") is True)
+        self.admit(name, again=True)
+        self.run_workers(name, 2, attempt=self.attempt(name))
+        launcher = self.wait(f"launcher of {name}", lambda: self.pods(name, "launcher"))
+        if launcher:
+            set_running(self.api, self.ns, launcher[0])
+            set_terminated(self.api, self.ns, launcher[0], 0, "Completed")
+            self.wait(f"the Workload of {name} finished and released", lambda: (
+                condition_status(self.workload(name), "Finished") == "True"
+                and "kueue.x-k8s.io/resource-in-use" not in self.workload(name)["metadata"].get("finalizers", [])))
+
+    def queued_then_deleted(self):
+        name = "rbac-kueue-deleted"
+        print(f"job {name}: queued, deleted before admission (its Workload's finalizer removed)")
+        self.queued_job(name)
+        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+            return
+        self.api.call("DELETE", f"{self.jobs}/{name}")
+        self.wait(f"the Workload of {name} to go", lambda: self.workload(name) is None)
+
     def run(self):
         self.succeeds()
         self.restarts_then_suspends()
         self.invalid()
+        for scheduler in self.gang_schedulers:  # its PodGroup created, replaced, deleted
+            self.restarts_then_suspends(f"rbac-{scheduler}", {"schedulingPolicy": {"gangScheduler": scheduler}})
+        if self.kueue:
+            self.queued_runs_and_is_evicted()
+            self.queued_then_deleted()
+
+
+def stop_processes(*processes):
+    """SIGTERM to each process still running (None is skipped), SIGKILL after 10 s."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def operator_requests(api):
@@ -249,9 +417,14 @@ def main():
                                                       write_kubeconfig(folder, port, args.namespace),
                                                       free_port())
             print("operator:", " ".join(command))
+            gang = next((a.split("=", 1)[1].split(",") for a in command if a.startswith("--gang-schedulers=")), [])
+            install_pod_group_crds(api, gang)
+            kueue = "--kueue" in command
+            if kueue:
+                install_kueue(api)
             log = open(os.path.join(folder, "operator.log"), "w", encoding="utf-8")
             operator = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-            Scenario(api, args.namespace, args.step_seconds).run()
+            Scenario(api, args.namespace, args.step_seconds, gang, kueue).run()
             if operator.poll() is not None:
                 log.close()
                 print(open(os.path.join(folder, "operator.log"), encoding="utf-8").read()[-4000:])
@@ -260,13 +433,7 @@ def main():
             with open(args.out, "w", encoding="utf-8") as out:
                 json.dump(operator_requests(api), out, indent=1)
         finally:
-            for process in (operator, fake):
-                if process is not None and process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        process.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+            stop_processes(operator, fake)
     return 0
 
 

@@ -45,3 +45,30 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "kubetrain.leaseNamespace" -}}
 {{- default .Release.Namespace .Values.leaderElection.namespace }}
 {{- end }}
+
+{{/* The --gang-schedulers value: the gang schedulers enabled in gangScheduling, comma-separated. */}}
+{{- define "kubetrain.gangSchedulers" -}}
+{{- $enabled := list -}}
+{{- if .Values.gangScheduling.volcano }}{{ $enabled = append $enabled "volcano" }}{{ end -}}
+{{- if .Values.gangScheduling.coscheduling }}{{ $enabled = append $enabled "coscheduling" }}{{ end -}}
+{{- join "," $enabled -}}
+{{- end }}
+
+{{/* Name of the ClusterRole for Kueue's cluster-scoped objects with watchNamespace set; the release
+namespace is part of it, as releases of one name in different namespaces would share it otherwise. */}}
+{{- define "kubetrain.kueueClusterRoleName" -}}
+{{- printf "%s-%s-kueue" (include "kubetrain.fullname" .) .Release.Namespace | trunc 253 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The rules on the cluster-scoped objects the operator reads with kueue.enabled. They can only be
+granted by a ClusterRole: the operator's own one, or with watchNamespace set a ClusterRole of their own. */}}
+{{- define "kubetrain.kueueClusterRules" -}}
+# Each ResourceFlavor an admission assigns gives the pods its node labels and tolerations.
+- apiGroups: [kueue.x-k8s.io]
+  resources: [resourceflavors]
+  verbs: [get, list, watch]
+# A Workload carries the value of the PriorityClass that the job's pod template names.
+- apiGroups: [scheduling.k8s.io]
+  resources: [priorityclasses]
+  verbs: [get, list, watch]
+{{- end }}
