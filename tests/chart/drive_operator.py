@@ -33,13 +33,16 @@ import urllib.request
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+import kueue_player  # noqa: E402
+from kueue_player import QUEUE_NAME_LABEL, RESOURCE_IN_USE_FINALIZER, condition_of, pod_set_assignment  # noqa: E402
+
 JOBS = "/apis/kubetrain.dev/v1alpha1/namespaces/{ns}/trainingjobs"
 POD_GROUP_CRDS = {"volcano": "volcano/scheduling.volcano.sh_podgroups.yaml",
                   "coscheduling": "scheduler-plugins/scheduling.x-k8s.io_podgroups.yaml"}
 PODS = "/api/v1/namespaces/{ns}/pods"
 KUEUE_CRDS = ("kueue/kueue.x-k8s.io_workloads.yaml", "kueue/kueue.x-k8s.io_resourceflavors.yaml")
-WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/namespaces/{ns}/workloads"
-QUEUE_NAME_LABEL = "kueue.x-k8s.io/queue-name"
+WORKLOADS = f"/apis/{kueue_player.GROUP}/{kueue_player.VERSION}/namespaces/{{ns}}/workloads"
 RESOURCE_FLAVOR = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ResourceFlavor",
                    "metadata": {"name": "rbac-flavor"},
                    "spec": {"nodeLabels": {"kubetrain.dev/rbac-pool": "a"},
@@ -109,16 +112,8 @@ def install_kueue(api):
     api.call("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", PRIORITY_CLASS)
 
 
-def kueue_condition(kind, status, reason, message):
-    return {"type": kind, "status": status, "reason": reason, "message": message,
-            "lastTransitionTime": now(), "observedGeneration": 1}
-
-
 def condition_status(workload, kind):
-    for entry in (workload or {}).get("status", {}).get("conditions", []):
-        if entry.get("type") == kind:
-            return entry.get("status")
-    return None
+    return (condition_of(workload, kind) or {}).get("status")
 
 
 def operator_args(manifests, kubeconfig, metrics_port):
@@ -281,32 +276,19 @@ class Scenario:
                      if any(o.get("kind") == "TrainingJob" and o.get("name") == job
                             for o in w["metadata"].get("ownerReferences", []))), None)
 
-    def write_workload_status(self, workload, conditions, admission=None):
-        """Kueue's part: the given conditions replace those of the same type; admission, when given,
-        is set."""
-        kept = [c for c in workload.get("status", {}).get("conditions", [])
-                if c.get("type") not in {c["type"] for c in conditions}]
-        status = {"conditions": kept + conditions}
-        if admission is not None:
-            status["admission"] = admission
+    def write_workload_status(self, workload):
+        """Kueue's part: the Workload's status as the kueue_player function made it."""
         path = f"{WORKLOADS.format(ns=self.ns)}/{workload['metadata']['name']}/status"
-        self.api.merge_patch(path, {"status": status})
+        self.api.merge_patch(path, {"status": workload["status"]})
 
-    def admit(self, job, again=False):
-        """Kueue admits the job's Workload: the workers on the ResourceFlavor rbac-flavor; `again`
-        after an eviction."""
+    def admit(self, job):
+        """Kueue admits the job's Workload: the workers on the ResourceFlavor rbac-flavor."""
         workload = self.workload(job)
         if workload is None:
             return
-        admission = {"clusterQueue": "rbac-cluster-queue", "podSetAssignments": [
-            {"name": "workers", "count": 2, "flavors": {"cpu": RESOURCE_FLAVOR["metadata"]["name"]}},
-            {"name": "launcher", "count": 1, "flavors": {}}]}
-        conditions = [
-            kueue_condition("QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue rbac-cluster-queue"),
-            kueue_condition("Admitted", "True", "Admitted", "The workload is admitted")]
-        if again:
-            conditions.append(kueue_condition("Evicted", "False", "QuotaReserved", "Previously: Preempted"))
-        self.write_workload_status(workload, conditions, admission)
+        self.write_workload_status(kueue_player.admit(workload, "rbac-cluster-queue", [
+            pod_set_assignment("workers", 2, RESOURCE_FLAVOR["metadata"]["name"], {"cpu": "2"}),
+            {"name": "launcher", "count": 1, "flavors": {}}]))
 
     def admission_cleared(self, job):
         workload = self.workload(job)
@@ -331,8 +313,7 @@ class Scenario:
         workload = self.workload(name)
         if workload is None:
             return
-        self.write_workload_status(workload, [kueue_condition(
-            "Evicted", "True", "Preempted", "Preempted to accommodate a workload of higher priority")])
+        self.write_workload_status(kueue_player.preempt(workload))
         self.wait(f"the pods of {name} to go",
                   lambda: not self.pods(name, "worker") and not self.pods(name, "launcher"))
         self.wait(f"the admission of {name} cleared", lambda: self.admission_cleared(name))
@@ -342,7 +323,7 @@ class Scenario:
         self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"runPolicy": {"suspend": False}}})
         self.wait(f"the Workload of {name} reactivated",
                   lambda: (self.workload(name) or {}).get("spec", {}).get("active") is True)
-        self.admit(name, again=True)
+        self.admit(name)
         self.run_workers(name, 2, attempt=self.attempt(name))
         launcher = self.wait(f"launcher of {name}", lambda: self.pods(name, "launcher"))
         if launcher:
@@ -350,7 +331,7 @@ class Scenario:
             set_terminated(self.api, self.ns, launcher[0], 0, "Completed")
             self.wait(f"the Workload of {name} finished and released", lambda: (
                 condition_status(self.workload(name), "Finished") == "True"
-                and "kueue.x-k8s.io/resource-in-use" not in self.workload(name)["metadata"].get("finalizers", [])))
+                and RESOURCE_IN_USE_FINALIZER not in self.workload(name)["metadata"].get("finalizers", [])))
 
     def queued_then_deleted(self):
         name = "rbac-kueue-deleted"

@@ -1,7 +1,9 @@
 """The one-machine cluster the scenarios run on: an API server (the fake one, or any given by a
-kubeconfig), the TrainingJob CRD from the chart, a namespace of the run's own, a podman network for
-its pods, the operator in its own container and the kubelet stand-in. Everything it starts is
+kubeconfig), the TrainingJob CRD from the chart and Kueue's Workload and ResourceFlavor CRDs, a
+namespace of the run's own, a podman network for its pods, a ResourceFlavor for the node, the
+operator in its own container (with --kueue) and the kubelet stand-in. Everything it starts is
 stopped and removed by close(), which runs also when a scenario fails or the run is interrupted.
+There is no Kueue: a scenario that queues a job plays Kueue's part (kueue_player).
 """
 
 import glob
@@ -19,9 +21,15 @@ from kubernetes.client.rest import ApiException
 from e2e_images import OPERATOR_IMAGE, REPO
 from e2e_podman import podman, podman_environment
 from e2e_wait import wait_for
+import kueue_player
+from operator_counters import secret_reads
 
 GROUP, VERSION, PLURAL = "kubetrain.dev", "v1alpha1", "trainingjobs"
 NODE_NAME = "kubetrain-e2e-node"
+KUEUE_CRDS = [os.path.join(REPO, "third_party/crds/kueue", name)
+              for name in ("kueue.x-k8s.io_workloads.yaml", "kueue.x-k8s.io_resourceflavors.yaml")]
+FLAVOR_LABEL = "kubetrain.dev/e2e-flavor"  # on the stand-in's Node, and in the flavor's nodeLabels
+FLAVOR_TOLERATION = {"key": "kubetrain.dev/e2e-flavor", "operator": "Exists", "effect": "NoSchedule"}
 
 
 def free_port():
@@ -38,6 +46,8 @@ class Cluster:
         self.namespace = f"kubetrain-e2e-{self.run_id}"
         self.network = f"kubetrain-e2e-{self.run_id}"
         self.operator_container = f"kubetrain-e2e-operator-{self.run_id}"
+        self.flavor = f"kubetrain-e2e-{self.run_id}"  # the ResourceFlavor of the node
+        self._flavor_made = False
         self.state_dir = os.path.join(work_dir, "standin")
         self.on_fake = kubeconfig is None
         self._fake = None
@@ -71,8 +81,8 @@ class Cluster:
         self.log(f"fake API server on port {port}")
         return path
 
-    def install_crd(self):
-        for path in sorted(glob.glob(os.path.join(REPO, "charts/kubetrain/crds/*.yaml"))):
+    def install_crds(self):
+        for path in sorted(glob.glob(os.path.join(REPO, "charts/kubetrain/crds/*.yaml"))) + KUEUE_CRDS:
             with open(path) as source:
                 crd = yaml.safe_load(source)
             try:
@@ -84,15 +94,26 @@ class Cluster:
                 crd["metadata"]["resourceVersion"] = current.metadata.resource_version
                 self.extensions.replace_custom_resource_definition(crd["metadata"]["name"], crd)
             self.log(f"installed {crd['metadata']['name']} from {os.path.relpath(path, REPO)}")
-        # A real API server serves the new kind once the CRD is Established.
-        wait_for("the TrainingJob kind to be served", self._trainingjobs_served, 60)
+        # A real API server serves a new kind once its CRD is Established.
+        for group, version, plural in ((GROUP, VERSION, PLURAL),
+                                       (kueue_player.GROUP, kueue_player.VERSION, "workloads")):
+            wait_for(f"{plural} to be served", lambda: self._served(group, version, plural), 60)
 
-    def _trainingjobs_served(self):
+    def _served(self, group, version, plural):
         try:
-            self.custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+            self.custom.list_namespaced_custom_object(group, version, "default", plural)
             return True
         except ApiException:
             return False
+
+    def create_resource_flavor(self):
+        """The ResourceFlavor a queued job is admitted on: its nodeLabels select the stand-in's
+        Node, so an admitted pod schedules only if the operator gave it the flavor's labels."""
+        self.custom.create_cluster_custom_object(kueue_player.GROUP, kueue_player.VERSION, "resourceflavors", {
+            "apiVersion": f"{kueue_player.GROUP}/{kueue_player.VERSION}", "kind": "ResourceFlavor",
+            "metadata": {"name": self.flavor},
+            "spec": {"nodeLabels": {FLAVOR_LABEL: self.flavor}, "tolerations": [FLAVOR_TOLERATION]}})
+        self._flavor_made = True
 
     def create_namespace(self):
         self.core.create_namespace({"metadata": {"name": self.namespace}})
@@ -105,11 +126,16 @@ class Cluster:
         """The operator's image, on the host network (it reaches the API server there and the
         pods at their podman network addresses), with the kubeconfig mounted read-only."""
         os.chmod(self.kubeconfig, 0o644)  # the image's user is not root
+        self.metrics_port = free_port()
         podman("run", "-d", "--name", self.operator_container, "--network", "host",
                "-v", f"{os.path.abspath(self.kubeconfig)}:/etc/kubetrain/kubeconfig:ro,Z",
-               OPERATOR_IMAGE, "--kubeconfig", "/etc/kubetrain/kubeconfig",
-               "--namespace", self.namespace, "--metrics-addr", f"127.0.0.1:{free_port()}")
+               OPERATOR_IMAGE, "--kubeconfig", "/etc/kubetrain/kubeconfig", "--kueue",
+               "--namespace", self.namespace, "--metrics-addr", f"127.0.0.1:{self.metrics_port}")
         self.log(f"operator running in container {self.operator_container}")
+
+    def operator_secret_reads(self):
+        """The operator's requests that read a Secret since it last started (its own counters)."""
+        return secret_reads(self.metrics_port)
 
     def kill_operator(self):
         podman("kill", "--signal", "KILL", self.operator_container)
@@ -121,7 +147,8 @@ class Cluster:
     def start_standin(self):
         arguments = [sys.executable, os.path.join(os.path.dirname(__file__), "kubelet_standin.py"),
                      "--kubeconfig", self.kubeconfig, "--namespace", self.namespace,
-                     "--node", NODE_NAME, "--network", self.network, "--state-dir", self.state_dir]
+                     "--node", NODE_NAME, "--network", self.network, "--state-dir", self.state_dir,
+                     "--node-label", f"{FLAVOR_LABEL}={self.flavor}"]
         self._standin_log = open(os.path.join(self.work_dir, "kubelet-standin.log"), "w")
         self._standin = subprocess.Popen(arguments, env=podman_environment(),
                                          stdout=self._standin_log, stderr=subprocess.STDOUT)
@@ -139,7 +166,8 @@ class Cluster:
             return False
 
     def setup(self):
-        self.install_crd()
+        self.install_crds()
+        self.create_resource_flavor()
         self.create_namespace()
         self.create_network()
         self.start_standin()
@@ -197,6 +225,12 @@ class Cluster:
             self.core.delete_namespace(self.namespace)
         except Exception:  # the API server may be the reason the run is ending
             pass
+        if self._flavor_made:
+            try:
+                self.custom.delete_cluster_custom_object(kueue_player.GROUP, kueue_player.VERSION,
+                                                         "resourceflavors", self.flavor)
+            except Exception:
+                pass
         if self._standin is not None and self._standin.poll() is None:
             self._standin.send_signal(signal.SIGTERM)
             try:

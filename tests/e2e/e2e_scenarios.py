@@ -9,8 +9,11 @@ import re
 import time
 import urllib.request
 
+from e2e_cluster import FLAVOR_LABEL, FLAVOR_TOLERATION
 from e2e_jobs import ApplyRefused, Jobs, ProgressRecorder, kubectl, seconds_since, training_job
 from e2e_wait import wait_for
+import kueue_player
+from kueue_player import QUEUE_NAME_LABEL, RESOURCE_IN_USE_FINALIZER, condition_of, pod_set_assignment
 
 RUNNING_TIMEOUT = 180
 FINISH_TIMEOUT = 420
@@ -269,6 +272,95 @@ def suspend_and_resume(cluster, name):
     return {"resumed at step": resumed[-1]}
 
 
+class _Kueue:
+    """Kueue's part for one job: its Workload, admitted to a ClusterQueue on the cluster's flavor,
+    preempted."""
+
+    CLUSTER_QUEUE = "e2e-cluster-queue"
+
+    def __init__(self, cluster, job):
+        self.cluster, self.job = cluster, job
+
+    def workload(self):
+        """The job's Workload (the operator makes one per job), or None."""
+        found = self.cluster.custom.list_namespaced_custom_object(
+            kueue_player.GROUP, kueue_player.VERSION, self.cluster.namespace, "workloads",
+            label_selector=f"kubetrain.dev/job-name={self.job}")["items"]
+        assert len(found) <= 1, f"{len(found)} Workloads for {self.job}"
+        return found[0] if found else None
+
+    def condition(self, kind):
+        return condition_of(self.workload(), kind) or {}
+
+    def _write_status(self, workload):
+        self.cluster.custom.replace_namespaced_custom_object_status(
+            kueue_player.GROUP, kueue_player.VERSION, self.cluster.namespace, "workloads",
+            workload["metadata"]["name"], workload)
+
+    def admit(self):
+        flavor = self.cluster.flavor
+        self._write_status(kueue_player.admit(self.workload(), self.CLUSTER_QUEUE, [
+            pod_set_assignment("workers", 2, flavor, {"cpu": "1", "memory": "2Gi"}),
+            pod_set_assignment("launcher", 1, flavor, {"cpu": "500m", "memory": "1Gi"})]))
+
+    def preempt(self):
+        self._write_status(kueue_player.preempt(self.workload()))
+
+
+def queued_in_kueue(cluster, name):
+    """Labelled with a Kueue queue: suspended with no pods until admitted; admitted, its pods carry
+    the flavor's node selector and tolerations; preempted mid-run, its pods go before the quota is
+    given back; admitted again, training resumes from the checkpoint; finished, the Workload is
+    Finished and let go."""
+    jobs = Jobs(cluster)
+    kueue = _Kueue(cluster, name)
+    checkpoints = os.path.join(cluster.work_dir, "checkpoints", name)
+    job = training_job(name, checkpoint_dir=checkpoints, training={"epochs": 4})
+    job["metadata"]["labels"] = {QUEUE_NAME_LABEL: "e2e-queue"}
+    jobs.apply(job)
+    wait_for(f"{name}'s Workload", kueue.workload, 60)
+    waiting = wait_for(f"{name} waiting for admission", lambda: (
+        (c := jobs.condition(name, "Suspended")) and c["reason"] == "WaitingForAdmission" and c), 60)
+    assert waiting["status"] == "True", waiting
+    time.sleep(3)  # no pod may appear while it waits either
+    assert not jobs.pods(name), f"a queued job has pods: {[p.metadata.name for p in jobs.pods(name)]}"
+
+    admitted = time.monotonic()
+    kueue.admit()
+    jobs.wait_state(name, "Running", RUNNING_TIMEOUT)
+    to_running = seconds_since(admitted)
+    for pod in jobs.pods(name):
+        assert (pod.spec.node_selector or {}).get(FLAVOR_LABEL) == cluster.flavor, (
+            f"{pod.metadata.name}: nodeSelector {pod.spec.node_selector} lacks the flavor's label")
+        tolerations = [(t.key, t.effect) for t in pod.spec.tolerations or []]
+        assert (FLAVOR_TOLERATION["key"], FLAVOR_TOLERATION["effect"]) in tolerations, f"{pod.metadata.name}: tolerations {tolerations}"
+    wait_for("the Workload's PodsReady", lambda: kueue.condition("PodsReady").get("status") == "True", 60)
+
+    _wait_checkpoint(checkpoints, FINISH_TIMEOUT)
+    kueue.preempt()
+    wait_for(f"{name} suspended by the eviction", lambda: (
+        (c := jobs.condition(name, "Suspended")) and c["status"] == "True" and c["reason"] == "Evicted"), 60)
+    wait_for("the evicted job's pods to go", lambda: not jobs.pods(name), 90)
+    wait_for("the admission to be given back", lambda: "admission" not in kueue.workload().get("status", {}), 60)
+    assert kueue.condition("QuotaReserved").get("status") == "False", kueue.workload()["status"]
+    assert kueue.condition("Requeued").get("status") == "True", kueue.workload()["status"]
+
+    kueue.admit()
+    jobs.wait_state(name, "Running", RUNNING_TIMEOUT)
+    jobs.wait_state(name, "Succeeded", FINISH_TIMEOUT)
+    assert jobs.status(name).get("restarts", 0) == 0, f"an eviction counted as a restart: {jobs.status(name)}"
+    resumed = _resumed_steps(_launcher_log(cluster, name))
+    assert resumed and resumed[-1] > 0, f"the re-admitted job did not start from its checkpoint: {resumed}"
+    wait_for("the Workload Finished and let go", lambda: (
+        kueue.condition("Finished").get("status") == "True"
+        and RESOURCE_IN_USE_FINALIZER not in kueue.workload()["metadata"].get("finalizers", [])), 60)
+    assert kueue.condition("Finished")["reason"] == "Succeeded", kueue.condition("Finished")
+    reasons = jobs.event_reasons(name)
+    for reason in ("CreatedWorkload", "Admitted", "Evicted"):
+        assert reason in reasons, f"no {reason} event among {sorted(reasons)}"
+    return {"admission to Running (s)": to_running, "resumed at step": resumed[-1]}
+
+
 def operator_restart(cluster, name):
     """The operator killed and started again mid-job: no duplicate pods, the job completes."""
     jobs = Jobs(cluster)
@@ -279,6 +371,8 @@ def operator_restart(cluster, name):
         for pod in jobs.pods(name):
             pod_uids.setdefault(pod.metadata.name, set()).add(pod.metadata.uid)
     jobs.wait_state(name, "Running", RUNNING_TIMEOUT, on_poll=record_pods)
+    reads = cluster.operator_secret_reads()  # its counters go with it
+    assert not reads, f"the operator read Secrets: {reads}"
     cluster.kill_operator()
     time.sleep(3)
     cluster.restart_operator()
@@ -297,5 +391,6 @@ SCENARIOS = {
     "image-missing": image_missing,
     "memory-too-small": memory_too_small,
     "suspend-resume": suspend_and_resume,
+    "queued-in-kueue": queued_in_kueue,
     "operator-restart": operator_restart,
 }

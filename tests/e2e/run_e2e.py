@@ -5,9 +5,10 @@ its container, a kubelet stand-in that runs pods as podman containers, and Train
   run_e2e.py --fake-apiserver build/bin/kubetrain-fake-apiserver   # our fake API server
   run_e2e.py --kubeconfig ~/.kube/config                           # any real API server
 
-Runs as root (podman). Prints each scenario's outcome and the figures measured; a failing scenario
-prints the operator's log and its pods' container logs. Everything started is removed at the end,
-also on failure and on Ctrl-C.
+After each scenario the operator's own request counters must show that it read no Secret (it
+only creates them). Runs as root (podman). Prints each scenario's outcome and the figures
+measured; a failing scenario prints the operator's log and its pods' container logs. Everything
+started is removed at the end, also on failure and on Ctrl-C.
 """
 
 import argparse
@@ -91,6 +92,8 @@ def main():
             try:
                 for figure, value in SCENARIOS[name](cluster, name).items():
                     figures[f"{name}: {figure}"] = value
+                reads = cluster.operator_secret_reads()
+                assert not reads, f"the operator read Secrets: {reads}"
                 outcomes[name] = f"passed in {time.monotonic() - started:.0f} s"
             except Exception:
                 outcomes[name] = f"FAILED after {time.monotonic() - started:.0f} s"

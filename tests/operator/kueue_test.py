@@ -22,18 +22,18 @@ deletions), and checks what the operator does:
 import os
 import sys
 import unittest
-import urllib.request
 
 import yaml
 from kubernetes import client
 
 from fake_cluster import HERE, main, wait_for
-from drive_operator import now  # on the path fake_cluster set
+import kueue_player  # on the path fake_cluster set
+from operator_counters import secret_reads
+from kueue_player import RESOURCE_IN_USE_FINALIZER, condition, condition_of, pod_set_assignment, preempt, set_conditions
 
 NAMESPACE = "queues"
-KUEUE = ("kueue.x-k8s.io", "v1beta2")
+KUEUE = (kueue_player.GROUP, kueue_player.VERSION)
 CRDS = os.path.join(HERE, "..", "..", "third_party", "crds", "kueue")
-FINALIZER = "kueue.x-k8s.io/resource-in-use"
 
 cluster = core = custom = None
 
@@ -64,25 +64,6 @@ def workloads(job_name):
                                                 label_selector=f"kubetrain.dev/job-name={job_name}")["items"]
 
 
-def workload_condition(workload, kind):
-    for entry in workload.get("status", {}).get("conditions", []):
-        if entry["type"] == kind:
-            return entry
-    return None
-
-
-def condition(kind, status, reason, message=""):
-    return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": now(),
-            "observedGeneration": 1}
-
-
-def set_conditions(workload, *conditions):
-    """As Kueue's meta.SetStatusCondition: replaces each condition of the same type."""
-    kept = [c for c in workload.get("status", {}).get("conditions", [])
-            if c["type"] not in {n["type"] for n in conditions}]
-    workload.setdefault("status", {})["conditions"] = kept + list(conditions)
-
-
 def write_status(workload):
     return custom.replace_namespaced_custom_object_status(*KUEUE, NAMESPACE, "workloads",
                                                           workload["metadata"]["name"], workload)
@@ -90,16 +71,9 @@ def write_status(workload):
 
 def admit(workload):
     """As Kueue's scheduler admits a Workload to ClusterQueue "gpus" on flavor "a100"."""
-    workload["status"]["admission"] = {
-        "clusterQueue": "gpus",
-        "podSetAssignments": [
-            {"name": "workers", "count": 2, "flavors": {"cpu": "a100", "memory": "a100", "nvidia.com/gpu": "a100"},
-             "resourceUsage": {"cpu": "4", "memory": "2Gi", "nvidia.com/gpu": "2"}},
-            {"name": "launcher", "count": 1, "flavors": {"cpu": "a100", "memory": "a100"}}]}
-    set_conditions(workload, condition("QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue gpus"),
-                   condition("Admitted", "True", "Admitted", "The workload is admitted"),
-                   condition("Evicted", "False", "QuotaReserved", "Previously: Preempted"))
-    return write_status(workload)
+    return write_status(kueue_player.admit(workload, "gpus", [
+        pod_set_assignment("workers", 2, "a100", {"cpu": "4", "memory": "2Gi", "nvidia.com/gpu": "2"}),
+        pod_set_assignment("launcher", 1, "a100", {"cpu": "1", "memory": "1Gi"})]))
 
 
 def pods(job_name, role=None):
@@ -121,14 +95,6 @@ def run_gang(job_name):
     return workers, launcher
 
 
-def secret_requests():
-    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.metrics_port}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return [line for line in text.splitlines()
-            if line.startswith("kubetrain_api_requests_total") and 'resource="secrets"' in line and
-            'verb="create"' not in line]
-
-
 class Kueue(unittest.TestCase):
     NAMESPACE = NAMESPACE
 
@@ -140,7 +106,7 @@ class Kueue(unittest.TestCase):
         owner = workload["metadata"]["ownerReferences"][0]
         self.assertEqual((owner["kind"], owner["uid"], owner["controller"]), ("TrainingJob", uid, True))
         self.assertEqual(workload["metadata"]["labels"]["kueue.x-k8s.io/job-uid"], uid)
-        self.assertEqual(workload["metadata"]["finalizers"], [FINALIZER])
+        self.assertEqual(workload["metadata"]["finalizers"], [RESOURCE_IN_USE_FINALIZER])
         self.assertEqual(workload["spec"]["queueName"], "team-a")
         self.assertEqual(workload["spec"]["priority"], 1000)
         self.assertEqual(workload["spec"]["priorityClassRef"]["name"], "research-high")
@@ -165,12 +131,10 @@ class Kueue(unittest.TestCase):
         admitted = job_condition("qj", "Suspended")
         self.assertEqual((admitted["status"], admitted["reason"]), ("False", "Admitted"))
         workload = wait_for("PodsReady True", lambda: (w := workloads("qj")[0])
-                            and (workload_condition(w, "PodsReady") or {}).get("status") == "True" and w)
+                            and (condition_of(w, "PodsReady") or {}).get("status") == "True" and w)
 
         # Preempted: the pods go first, and only then is the quota given back.
-        set_conditions(workload, condition("Evicted", "True", "Preempted", "Preempted to accommodate a workload"),
-                       condition("Preempted", "True", "InClusterQueue", "Preempted to accommodate a workload"))
-        workload = write_status(workload)
+        workload = write_status(preempt(workload))
         wait_for("every pod of qj marked for deletion",
                  lambda: pods("qj") and all(p.metadata.deletion_timestamp for p in pods("qj")))
         evicted = job_condition("qj", "Suspended")
@@ -179,10 +143,10 @@ class Kueue(unittest.TestCase):
         wait_for("qj's pods gone", lambda: cluster.confirm_deletions("qj"))
         workload = wait_for("the admission cleared", lambda: (w := workloads("qj")[0])
                             and "admission" not in w["status"] and w)
-        self.assertEqual(workload_condition(workload, "QuotaReserved")["status"], "False")
-        self.assertEqual(workload_condition(workload, "QuotaReserved")["reason"], "Pending")
-        self.assertEqual(workload_condition(workload, "Requeued")["status"], "True")
-        self.assertEqual(workload_condition(workload, "Admitted")["status"], "False")
+        self.assertEqual(condition_of(workload, "QuotaReserved")["status"], "False")
+        self.assertEqual(condition_of(workload, "QuotaReserved")["reason"], "Pending")
+        self.assertEqual(condition_of(workload, "Requeued")["status"], "True")
+        self.assertEqual(condition_of(workload, "Admitted")["status"], "False")
         self.assertEqual(len(workloads("qj")), 1)
 
         # Admitted again: the gang starts anew (no restart counted) and runs to completion.
@@ -193,9 +157,9 @@ class Kueue(unittest.TestCase):
         wait_for("qj Succeeded", lambda: (c := job_condition("qj", "Succeeded")) and c["status"] == "True")
         workload = wait_for("the Workload Finished and let go", lambda: (w := workloads("qj")[0])
                             and not w["metadata"].get("finalizers") and w)
-        finished = workload_condition(workload, "Finished")
+        finished = condition_of(workload, "Finished")
         self.assertEqual((finished["status"], finished["reason"]), ("True", "Succeeded"))
-        self.assertEqual(secret_requests(), [], "the operator must never read a Secret")
+        self.assertEqual(secret_reads(cluster.metrics_port), [], "the operator must never read a Secret")
 
     def test_a_deleted_queued_job_lets_its_workload_go(self):
         custom.create_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", training_job("gone"))
