@@ -107,23 +107,50 @@ std::string queue_description(const ObjectMeta& job) {
   return "Workload " + workload_name(job) + " in LocalQueue " + kueue_queue_name(job);
 }
 
+// As Kueue's updateWorkloadToMatchJob, for a Workload that holds no quota: the spec the job would
+// get now, with spec.active kept (suspension owns it).
+ChildUpdate matched_to_job(const json& workload, const json& built) {
+  json object = workload;
+  const bool active = workload["spec"].value("active", true);
+  object["spec"] = built["spec"];
+  object["spec"]["active"] = active;
+  json& annotations = object["metadata"]["annotations"];
+  if (!annotations.is_object()) annotations = json::object();
+  annotations[kQuotaDigestAnnotation] = built["metadata"]["annotations"][kQuotaDigestAnnotation];
+  return write(workload, std::move(object), false, "update to match the job's spec");
+}
+
+// The priority the Workload takes from the template's PriorityClass (none when it names none), or
+// in `missing` why it cannot be known yet.
+struct PriorityLookup {
+  std::optional<WorkloadPriority> priority;
+  std::string missing;
+};
+
+PriorityLookup workload_priority(const TrainingJobSpec& spec, const KueueCluster& cluster) {
+  const std::string priority_class = template_pod_spec(spec).value("priorityClassName", "");
+  if (priority_class.empty()) return {};
+  const auto found = cluster.priority_classes.find(priority_class);
+  if (found == cluster.priority_classes.end()) {
+    return {std::nullopt, "spec.template.spec.priorityClassName " + priority_class +
+                              " names no PriorityClass; the Workload is created once it exists"};
+  }
+  return {WorkloadPriority{priority_class, found->second}, ""};
+}
+
 }  // namespace
 
 KueueGate kueue_gate(const ObjectMeta& job, const TrainingJobSpec& spec, const json* workload,
                      const KueueCluster& cluster, const KueueJobState& state, TimePoint now) {
   KueueGate gate;
   gate.reason = "WaitingForAdmission";
+  const PriorityLookup priority = workload_priority(spec, cluster);
   if (workload == nullptr) {
-    const std::string priority_class = template_pod_spec(spec).value("priorityClassName", "");
-    if (!priority_class.empty()) {
-      const auto found = cluster.priority_classes.find(priority_class);
-      if (found == cluster.priority_classes.end()) {
-        gate.message = "spec.template.spec.priorityClassName " + priority_class +
-                       " names no PriorityClass; the Workload is created once it exists";
-        return gate;
-      }
-      gate.priority = WorkloadPriority{priority_class, found->second};
+    if (!priority.missing.empty()) {
+      gate.message = priority.missing;
+      return gate;
     }
+    gate.priority = priority.priority;
     gate.create_workload = !state.suspended;
     gate.message = "created " + queue_description(job) + "; waiting for Kueue to admit it";
     return gate;
@@ -150,6 +177,29 @@ KueueGate kueue_gate(const ObjectMeta& job, const TrainingJobSpec& spec, const j
     gate.message = "evicted by Kueue (" + evicted->value("reason", "") + "): " + evicted->value("message", "");
     if (!state.pods_remain) gate.write = cleared_admission(*workload, *evicted, now);
     return gate;
+  }
+  if (priority.missing.empty()) {
+    const json built = build_workload(job, spec, priority.priority);
+    const WorkloadDrift drift = workload_drift(*workload, built);
+    if (!has_quota_reservation(*workload) && (drift.queue || drift.quota)) {
+      gate.write = matched_to_job(*workload, built);
+      gate.workload_updated = true;
+      gate.message = "updated " + queue_description(job) + " to match the job's spec; waiting for Kueue to admit it";
+      return gate;
+    }
+    // The quota was reserved for another shape of job: as Kueue does with a Workload that no
+    // longer matches its job, stop the job and replace the Workload (the finalizer first).
+    // A suspended job's Workload gives its quota back first and is then updated above.
+    if (drift.quota && !state.suspended) {
+      gate.reason = "WorkloadOutOfDate";
+      gate.message = "the job's spec changed after Kueue reserved quota for Workload " + workload_name(job) +
+                     ": its pods are stopped and the Workload is replaced by one that matches the job";
+      if (!state.pods_remain) {
+        gate.write = release_workload(*workload);
+        gate.delete_workload = !gate.write;
+      }
+      return gate;
+    }
   }
   const bool active = workload->value("spec", json::object()).value("active", true);
   if (state.suspended) {

@@ -46,6 +46,8 @@ struct KueueGate {
   // No Workload exists: create build_workload(job, spec, priority).
   bool create_workload = false;
   std::optional<WorkloadPriority> priority;
+  bool workload_updated = false;  // `write` updates a pending Workload to match the job's spec
+  bool delete_workload = false;   // the Workload no longer matches the job and holds no pods: delete it
   std::optional<ChildUpdate> write;  // at most one write to the Workload
 };
 

@@ -43,6 +43,28 @@ json pod_set_template(json pod) {
   return {{"metadata", metadata}, {"spec", pod["spec"]}};
 }
 
+// Per podSet, what Kueue counts against quota and matches flavors against.
+json quota_relevant(const json& pod_sets) {
+  json relevant = json::array();
+  for (const json& pod_set : pod_sets) {
+    const json pod_spec = pod_set["template"].value("spec", json::object());
+    json resources = json::array();
+    for (const char* list : {"initContainers", "containers"}) {
+      for (const json& container : pod_spec.value(list, json::array())) {
+        resources.push_back(container.value("resources", json::object()));
+      }
+    }
+    json entry = {{"name", pod_set.value("name", "")}, {"count", pod_set.value("count", 1)}, {"resources", resources}};
+    for (const char* field : {"nodeSelector", "affinity", "tolerations", "priorityClassName"}) {
+      if (pod_spec.contains(field)) entry[field] = pod_spec[field];
+    }
+    relevant.push_back(std::move(entry));
+  }
+  return relevant;
+}
+
+std::string quota_digest(const json& pod_sets) { return sha1_hex(quota_relevant(pod_sets).dump()).substr(0, 16); }
+
 }  // namespace
 
 std::string kueue_queue_name(const ObjectMeta& job) {
@@ -68,12 +90,23 @@ json build_workload(const ObjectMeta& job, const TrainingJobSpec& spec, const st
                                {{"name", kLauncherPodSet},
                                 {"count", 1},
                                 {"template", pod_set_template(build_launcher_pod(job, spec, 0))}}})}};
+  metadata["annotations"][kQuotaDigestAnnotation] = quota_digest(workload_spec["podSets"]);
   if (priority) {
     workload_spec["priorityClassRef"] = {
         {"group", "scheduling.k8s.io"}, {"kind", "PriorityClass"}, {"name", priority->priority_class}};
     workload_spec["priority"] = priority->value;
   }
   return {{"apiVersion", "kueue.x-k8s.io/v1beta2"}, {"kind", "Workload"}, {"metadata", metadata}, {"spec", workload_spec}};
+}
+
+WorkloadDrift workload_drift(const json& workload, const json& built) {
+  const json spec = workload.value("spec", json::object());
+  const json annotations = workload["metadata"].value("annotations", json::object());
+  const std::string digest = annotations.is_object() ? annotations.value(kQuotaDigestAnnotation, "") : "";
+  WorkloadDrift drift;
+  drift.queue = spec.value("queueName", "") != built["spec"].value("queueName", "");
+  drift.quota = !digest.empty() && digest != built["metadata"]["annotations"].value(kQuotaDigestAnnotation, "");
+  return drift;
 }
 
 AdmittedScheduling admitted_pod_scheduling(const json& workload, const TrainingJobSpec& spec,

@@ -22,6 +22,10 @@ inline constexpr const char* kKueueJobUidLabel = "kueue.x-k8s.io/job-uid";
 inline constexpr const char* kKueuePodSetLabel = "kueue.x-k8s.io/podset";
 // Kueue removes it once the Workload is finished or its job gone; the quota stays held until then.
 inline constexpr const char* kKueueResourceInUseFinalizer = "kueue.x-k8s.io/resource-in-use";
+// A digest of what Kueue reserves quota for and picks flavors by, set by build_workload: the
+// stored podSets cannot be compared with freshly built ones, since the API server applies the
+// Workload CRD's defaults to them.
+inline constexpr const char* kQuotaDigestAnnotation = "kubetrain.dev/quota-digest";
 inline constexpr const char* kWorkersPodSet = "workers";
 inline constexpr const char* kLauncherPodSet = "launcher";
 
@@ -44,6 +48,17 @@ struct WorkloadPriority {
 // workers) and "launcher" (count 1) whose templates are the pods' without what names one pod.
 nlohmann::json build_workload(const ObjectMeta& job, const TrainingJobSpec& spec,
                               const std::optional<WorkloadPriority>& priority);
+
+// How a Workload differs from the one the job would get now (BUILT, from build_workload).
+struct WorkloadDrift {
+  bool queue = false;  // spec.queueName: the job's queue label changed
+  // The podSets' quota digest: a count, the containers' resources, or the nodeSelector, affinity,
+  // tolerations or priorityClassName of a template changed. Other changes (the image, say) take
+  // effect at the next gang start, as without Kueue, and need no new quota. A Workload without
+  // the digest annotation counts as matching.
+  bool quota = false;
+};
+WorkloadDrift workload_drift(const nlohmann::json& workload, const nlohmann::json& built);
 
 // What an admitted Workload's status.admission adds to the pods of each podSet (by name), from
 // the ResourceFlavors by name: the flavors' spec.nodeLabels merged into the nodeSelector, their

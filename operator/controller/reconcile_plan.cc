@@ -246,9 +246,10 @@ class Planner {
     if (gate.create_workload) {
       create_child(kinds::kWorkloads, workload_name(meta_),
                    [meta = meta_, spec, priority = gate.priority] { return build_workload(meta, spec, priority); });
-      event("Normal", "CreatedWorkload",
-            "created Workload " + workload_name(meta_) + " in LocalQueue " + kueue_queue_name(meta_));
+      event("Normal", "CreatedWorkload", gate.message);
     }
+    if (gate.workload_updated) event("Normal", "UpdatedWorkload", gate.message);
+    if (gate.delete_workload) plan_.delete_children.push_back(ChildRef{&kinds::kWorkloads, workload_name(meta_)});
     if (spec.run_policy.suspend) {
       suspend();
       return;

@@ -129,7 +129,7 @@ denied=$(grep -c "denies" "$work/denied.txt" || true)
 # through the extra ClusterRole; the Workloads stay confined to the watched namespace.
 kueue_namespaced="$work/kueue-namespaced.yaml"
 /usr/bin/python3 "$here/check_rbac_coverage.py" "$kueue_namespaced" "$here/fixtures/requests-kueue-allowed.json" \
-  --require list:resourceflavors --require list:priorityclasses --require update:workloads/status \
+  --require list:resourceflavors --require list:priorityclasses --require update:workloads/status --require delete:workloads \
   >/dev/null || fail "RBAC coverage denied a Kueue request the roles allow"
 /usr/bin/python3 "$here/check_rbac_coverage.py" "$kueue_namespaced" "$here/fixtures/requests-kueue-denied.json" \
   2>"$work/kueue-denied.txt" >/dev/null && fail "RBAC coverage allowed Kueue requests the roles deny"

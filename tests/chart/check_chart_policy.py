@@ -25,7 +25,7 @@ GANG_GROUPS = {"volcano": "scheduling.volcano.sh", "coscheduling": "scheduling.x
 # Workloads in the watched namespaces, and on the cluster-scoped objects an admission refers to,
 # which only a ClusterRole can grant.
 KUEUE_NAMESPACED = {
-    ("kueue.x-k8s.io", "workloads"): {"get", "list", "watch", "create", "update"},
+    ("kueue.x-k8s.io", "workloads"): {"get", "list", "watch", "create", "update", "delete"},
     ("kueue.x-k8s.io", "workloads/status"): {"update"},
     ("kueue.x-k8s.io", "workloads/finalizers"): {"update"},
 }

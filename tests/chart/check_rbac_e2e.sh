@@ -35,7 +35,7 @@ for mode in all-namespaces namespaced gang-scheduling kueue; do
   fi
   if [[ $mode == kueue ]]; then
     set_args=(--set kueue.enabled=true --set "watchNamespace=$job_namespace")
-    required+=(--require create:workloads --require watch:workloads --require update:workloads
+    required+=(--require create:workloads --require watch:workloads --require update:workloads --require delete:workloads
       --require update:workloads/status --require watch:resourceflavors --require watch:priorityclasses)
   fi
   "$helm" template kubetrain "$chart" --namespace "$release_namespace" "${set_args[@]}" >"$manifests"

@@ -10,7 +10,8 @@ with --gang-schedulers, one job per gang scheduler restarts and is suspended too
 CRDs of third_party/crds installed); with --kueue (Kueue's Workload and ResourceFlavor CRDs of
 third_party/crds installed, a ResourceFlavor and a PriorityClass created), the script also plays
 Kueue: one queued job is admitted, runs, is evicted, suspended and resumed, admitted again and
-succeeds; another is deleted while it waits for admission.
+succeeds; one asks for more CPU while pending and again once admitted; another is deleted while it
+waits for admission.
 Each step waits a bounded time and goes on when the operator does not get there, because what is
 checked is the set of requests made, not the outcome (the operator's own tests check outcomes).
 
@@ -333,6 +334,30 @@ class Scenario:
                 condition_status(self.workload(name), "Finished") == "True"
                 and RESOURCE_IN_USE_FINALIZER not in self.workload(name)["metadata"].get("finalizers", [])))
 
+    def workers_cpu(self, job):
+        """The CPU request of the workers' podSet of the job's Workload, or None."""
+        workload = self.workload(job) or {}
+        for pod_set in workload.get("spec", {}).get("podSets", []):
+            if pod_set["name"] == "workers":
+                return pod_set["template"]["spec"]["containers"][0].get("resources", {}).get("requests", {}).get("cpu")
+        return None
+
+    def queued_job_changes_shape(self):
+        name = "rbac-kueue-reshaped"
+        print(f"job {name}: queued, its CPU request raised while pending (the Workload updated), admitted, "
+              "raised again (the Workload replaced)")
+        self.queued_job(name)
+        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+            return
+        self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"resources": {"requests": {"cpu": "3"}}}})
+        self.wait(f"the pending Workload of {name} updated", lambda: self.workers_cpu(name) == "3")
+        self.admit(name)
+        self.run_workers(name, 2)
+        admitted = (self.workload(name) or {}).get("metadata", {}).get("uid")
+        self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"resources": {"requests": {"cpu": "4"}}}})
+        self.wait(f"the Workload of {name} replaced by one for 4 CPUs", lambda: (
+            (w := self.workload(name)) and w["metadata"]["uid"] != admitted and self.workers_cpu(name) == "4"))
+
     def queued_then_deleted(self):
         name = "rbac-kueue-deleted"
         print(f"job {name}: queued, deleted before admission (its Workload's finalizer removed)")
@@ -350,6 +375,7 @@ class Scenario:
             self.restarts_then_suspends(f"rbac-{scheduler}", {"schedulingPolicy": {"gangScheduler": scheduler}})
         if self.kueue:
             self.queued_runs_and_is_evicted()
+            self.queued_job_changes_shape()
             self.queued_then_deleted()
 
 

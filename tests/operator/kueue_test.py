@@ -13,6 +13,8 @@ deletions), and checks what the operator does:
 - evicted (Preempted), its pods are deleted, and only once they are gone is the admission cleared
   (QuotaReserved False, Requeued True); admitted again, the gang starts anew, with no restart
   counted; finished, the Workload is Finished (Succeeded) and its finalizer removed;
+- pending, the Workload follows the job's spec; admitted, a job that asks for more than its quota
+  is stopped and its Workload replaced;
 - a queued job deleted while waiting lets its Workload go (the finalizer removed), and the operator
   never reads a Secret (its API request counters).
 
@@ -74,6 +76,14 @@ def admit(workload):
     return write_status(kueue_player.admit(workload, "gpus", [
         pod_set_assignment("workers", 2, "a100", {"cpu": "4", "memory": "2Gi", "nvidia.com/gpu": "2"}),
         pod_set_assignment("launcher", 1, "a100", {"cpu": "1", "memory": "1Gi"})]))
+
+
+def patch_job(name, body):
+    custom.patch_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", name, body)
+
+
+def workers_cpu(workload):
+    return workload["spec"]["podSets"][0]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
 
 
 def pods(job_name, role=None):
@@ -160,6 +170,32 @@ class Kueue(unittest.TestCase):
         finished = condition_of(workload, "Finished")
         self.assertEqual((finished["status"], finished["reason"]), ("True", "Succeeded"))
         self.assertEqual(secret_reads(cluster.metrics_port), [], "the operator must never read a Secret")
+
+    def test_a_workload_follows_the_job_or_is_replaced_once_admitted(self):
+        custom.create_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", training_job("grow"))
+        pending = wait_for("grow's Workload", lambda: workloads("grow") and workloads("grow")[0])
+
+        # Pending, the Workload takes the job's new CPU request (Kueue's updateWorkloadToMatchJob).
+        patch_job("grow", {"spec": {"resources": {"requests": {"cpu": "3"}}}})
+        updated = wait_for("the pending Workload updated", lambda: (w := workloads("grow")[0])
+                           and workers_cpu(w) == "3" and w)
+        self.assertEqual(updated["metadata"]["uid"], pending["metadata"]["uid"])
+
+        # Admitted and running, the job asks for more than its quota: the pods stop, and the
+        # Workload is replaced by one that Kueue must admit anew.
+        admit(updated)
+        run_gang("grow")
+        patch_job("grow", {"spec": {"resources": {"requests": {"cpu": "4"}}}})
+        wait_for("grow's pods marked for deletion", lambda: pods("grow") and all(p.metadata.deletion_timestamp for p in pods("grow")))
+        stopped = job_condition("grow", "Suspended")
+        self.assertEqual((stopped["status"], stopped["reason"]), ("True", "WorkloadOutOfDate"))
+        wait_for("grow's pods gone", lambda: cluster.confirm_deletions("grow"))
+        replaced = wait_for("the Workload replaced", lambda: (w := workloads("grow")) and
+                            w[0]["metadata"]["uid"] != updated["metadata"]["uid"] and w[0])
+        self.assertEqual(workers_cpu(replaced), "4")
+        self.assertNotIn("admission", replaced.get("status", {}))
+        self.assertEqual(pods("grow"), [])
+        self.assertEqual(job("grow")["status"].get("restarts", 0), 0)
 
     def test_a_deleted_queued_job_lets_its_workload_go(self):
         custom.create_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", training_job("gone"))

@@ -1,6 +1,7 @@
 // The reconcile plan of a job that Kueue queues: a Workload first and no pods until it is admitted,
 // the admission's flavors on the pods, an eviction that stops the pods before the quota is given
-// back, suspension as deactivation, and a finished job that finishes its Workload and lets it go.
+// back, suspension as deactivation, a Workload that follows the job's spec or is replaced when the
+// job outgrew its quota, and a finished job that finishes its Workload and lets it go.
 #include <gtest/gtest.h>
 
 #include "operator/controller/kueue_workload.h"
@@ -305,6 +306,70 @@ TEST(KueuePlan, SuspensionDeactivatesTheWorkloadAndResumingReactivatesIt) {
   EXPECT_TRUE(plan.update_children.empty());
   EXPECT_TRUE(plan.create_pods.empty());
   EXPECT_NE(plan.status.condition("Suspended")->message.find("deactivated"), std::string::npos);
+}
+
+namespace {
+
+json with_worker_cpu(const std::string& cpu) {
+  json spec = queued_spec();
+  spec["resources"] = {{"requests", {{"cpu", cpu}}}};
+  return spec;
+}
+
+const json& workers_cpu(const json& workload) {
+  return workload["spec"]["podSets"][0]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"];
+}
+
+}  // namespace
+
+TEST(KueuePlan, APendingWorkloadFollowsTheJobsSpec) {
+  const json spec = with_worker_cpu("3");
+  ReconcilePlan plan = reconcile(waiting_status(), kueue_observed({}, kT0 + seconds(1), pending_workload()), spec);
+  ASSERT_EQ(plan.update_children.size(), 1u);
+  const ChildUpdate& update = plan.update_children[0];
+  EXPECT_FALSE(update.status);
+  EXPECT_EQ(workers_cpu(update.object), "3");
+  EXPECT_EQ(update.object["metadata"]["resourceVersion"], "7");
+  EXPECT_EQ(update.object["spec"]["active"], true);
+  EXPECT_NE((*find_condition(update.object, "QuotaReserved"))["message"], "") << "Kueue's status is kept";
+  EXPECT_TRUE(has_event(plan, "UpdatedWorkload"));
+  EXPECT_TRUE(plan.create_pods.empty());
+  // Updated, it matches: no second write.
+  plan = reconcile(plan.status, kueue_observed({}, kT0 + seconds(2), update.object), spec);
+  EXPECT_TRUE(plan.update_children.empty());
+
+  // A change that needs no new quota leaves the Workload as it is.
+  json new_image = queued_spec();
+  new_image["image"] = "w:2";
+  EXPECT_TRUE(reconcile(waiting_status(), kueue_observed({}, kT0 + seconds(1), pending_workload()), new_image)
+                  .update_children.empty());
+}
+
+TEST(KueuePlan, AnAdmittedWorkloadTheJobOutgrewIsReplaced) {
+  const JobStatus running =
+      reconcile(admitted_status(), kueue_observed(running_gang(), kT0 + seconds(7), admitted_workload())).status;
+  const json spec = with_worker_cpu("4");
+  ReconcilePlan plan = reconcile(running, kueue_observed(running_gang(), kT0 + seconds(8), admitted_workload()), spec);
+  EXPECT_EQ(plan.delete_pods.size(), 3u);
+  EXPECT_TRUE(plan.update_children.empty());  // not while pods remain
+  EXPECT_TRUE(plan.status.is_true("Suspended"));
+  EXPECT_EQ(plan.status.condition("Suspended")->reason, "WorkloadOutOfDate");
+  EXPECT_EQ(plan.status.restarts, 0);
+
+  // The pods gone: the finalizer first, then the Workload, then a new one for 4 CPUs.
+  plan = reconcile(plan.status, kueue_observed({}, kT0 + seconds(9), admitted_workload()), spec);
+  ASSERT_EQ(plan.update_children.size(), 1u);
+  const json released = plan.update_children[0].object;
+  EXPECT_EQ(released["metadata"]["finalizers"], json::array());
+  plan = reconcile(plan.status, kueue_observed({}, kT0 + seconds(10), released), spec);
+  EXPECT_TRUE(plan.update_children.empty());
+  ASSERT_EQ(plan.delete_children.size(), 1u);
+  EXPECT_EQ(plan.delete_children[0].name, workload_name(queued_meta()));
+  plan = reconcile(plan.status, kueue_observed({}, kT0 + seconds(11), nullptr), spec);
+  ASSERT_EQ(plan.create_children.size(), 1u);
+  EXPECT_EQ(workers_cpu(plan.create_children[0].build()), "4");
+  EXPECT_EQ(plan.status.condition("Suspended")->reason, "WaitingForAdmission");
+  EXPECT_TRUE(plan.create_pods.empty());
 }
 
 TEST(KueuePlan, ADeletedWorkloadStopsThePodsAndIsLetGoOnceTheyAreGone) {

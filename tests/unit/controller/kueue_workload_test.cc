@@ -89,6 +89,29 @@ TEST(KueueWorkload, CarriesThePriorityClassAndItsValue) {
   EXPECT_EQ(workload["spec"]["priority"], 1000);
 }
 
+TEST(KueueWorkload, DriftsOnlyWithWhatTheQuotaIsReservedFor) {
+  const json stored = build_workload(queued_job(), spec_with(), std::nullopt);
+  const auto drift = [&](const json& extra) { return workload_drift(stored, build_workload(queued_job(), spec_with(extra), std::nullopt)); };
+  EXPECT_FALSE(drift(json::object()).quota);
+  EXPECT_TRUE(drift({{"workers", 8}}).quota);
+  EXPECT_TRUE(drift({{"resources", {{"requests", {{"cpu", "48"}}}, {"limits", {{"nvidia.com/gpu", 8}}}}}}).quota);
+  EXPECT_TRUE(drift({{"template", {{"spec", {{"nodeSelector", {{"pool", "b"}}}}}}}}).quota);
+  EXPECT_TRUE(drift({{"template", {{"spec", {{"priorityClassName", "high"}}}}}}).quota);
+  EXPECT_FALSE(drift({{"image", "w:2"}}).quota) << "a new image needs no new quota";
+  EXPECT_FALSE(drift({{"training", {{"globalBatchSize", 512}}}}).quota);
+
+  ObjectMeta moved = queued_job();
+  moved.labels[kKueueQueueNameLabel] = "team-b-queue";
+  const WorkloadDrift requeued = workload_drift(stored, build_workload(moved, spec_with(), std::nullopt));
+  EXPECT_TRUE(requeued.queue);
+  EXPECT_FALSE(requeued.quota);
+
+  // A Workload made before the digest existed is taken as it is.
+  json undigested = stored;
+  undigested["metadata"]["annotations"].erase(kQuotaDigestAnnotation);
+  EXPECT_FALSE(workload_drift(undigested, build_workload(queued_job(), spec_with({{"workers", 8}}), std::nullopt)).quota);
+}
+
 TEST(KueueAdmission, FlavorsAddTheirNodeLabelsAndTolerationsToEachPodSet) {
   const json gpu_toleration = {{"key", "nvidia.com/gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}};
   const std::map<std::string, json> flavors = {
