@@ -1,9 +1,10 @@
 """The one-machine cluster the scenarios run on: an API server (the fake one, or any given by a
-kubeconfig), the TrainingJob CRD from the chart and Kueue's Workload and ResourceFlavor CRDs, a
-namespace of the run's own, a podman network for its pods, a ResourceFlavor for the node, the
-operator in its own container (with --kueue) and the kubelet stand-in. Everything it starts is
-stopped and removed by close(), which runs also when a scenario fails or the run is interrupted.
-There is no Kueue: a scenario that queues a job plays Kueue's part (kueue_player).
+kubeconfig), the TrainingJob CRD from the chart, Kueue's Workload and ResourceFlavor CRDs and
+Volcano's PodGroup CRD, a namespace of the run's own, a podman network for its pods, a
+ResourceFlavor for the node, the operator in its own container (with --kueue and Volcano gang
+scheduling) and the kubelet stand-in. Everything it starts is stopped and removed by close(), which
+runs also when a scenario fails or the run is interrupted. Neither Kueue nor Volcano runs: a
+scenario that needs one plays its part (e2e_schedulers).
 """
 
 import glob
@@ -26,8 +27,10 @@ from operator_counters import secret_reads
 
 GROUP, VERSION, PLURAL = "kubetrain.dev", "v1alpha1", "trainingjobs"
 NODE_NAME = "kubetrain-e2e-node"
-KUEUE_CRDS = [os.path.join(REPO, "third_party/crds/kueue", name)
-              for name in ("kueue.x-k8s.io_workloads.yaml", "kueue.x-k8s.io_resourceflavors.yaml")]
+# The CRDs of the schedulers that scenarios play (e2e_schedulers): Kueue's and Volcano's.
+SCHEDULER_CRDS = [os.path.join(REPO, "third_party/crds", name)
+                  for name in ("kueue/kueue.x-k8s.io_workloads.yaml", "kueue/kueue.x-k8s.io_resourceflavors.yaml",
+                               "volcano/scheduling.volcano.sh_podgroups.yaml")]
 FLAVOR_LABEL = "kubetrain.dev/e2e-flavor"  # on the stand-in's Node, and in the flavor's nodeLabels
 FLAVOR_TOLERATION = {"key": "kubetrain.dev/e2e-flavor", "operator": "Exists", "effect": "NoSchedule"}
 
@@ -82,7 +85,7 @@ class Cluster:
         return path
 
     def install_crds(self):
-        for path in sorted(glob.glob(os.path.join(REPO, "charts/kubetrain/crds/*.yaml"))) + KUEUE_CRDS:
+        for path in sorted(glob.glob(os.path.join(REPO, "charts/kubetrain/crds/*.yaml"))) + SCHEDULER_CRDS:
             with open(path) as source:
                 crd = yaml.safe_load(source)
             try:
@@ -96,7 +99,8 @@ class Cluster:
             self.log(f"installed {crd['metadata']['name']} from {os.path.relpath(path, REPO)}")
         # A real API server serves a new kind once its CRD is Established.
         for group, version, plural in ((GROUP, VERSION, PLURAL),
-                                       (kueue_player.GROUP, kueue_player.VERSION, "workloads")):
+                                       (kueue_player.GROUP, kueue_player.VERSION, "workloads"),
+                                       ("scheduling.volcano.sh", "v1beta1", "podgroups")):
             wait_for(f"{plural} to be served", lambda: self._served(group, version, plural), 60)
 
     def _served(self, group, version, plural):
@@ -129,7 +133,7 @@ class Cluster:
         self.metrics_port = free_port()
         podman("run", "-d", "--name", self.operator_container, "--network", "host",
                "-v", f"{os.path.abspath(self.kubeconfig)}:/etc/kubetrain/kubeconfig:ro,Z",
-               OPERATOR_IMAGE, "--kubeconfig", "/etc/kubetrain/kubeconfig", "--kueue",
+               OPERATOR_IMAGE, "--kubeconfig", "/etc/kubetrain/kubeconfig", "--kueue", "--gang-schedulers=volcano",
                "--namespace", self.namespace, "--metrics-addr", f"127.0.0.1:{self.metrics_port}")
         self.log(f"operator running in container {self.operator_container}")
 

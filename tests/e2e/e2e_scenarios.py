@@ -12,8 +12,8 @@ import urllib.request
 from e2e_cluster import FLAVOR_LABEL, FLAVOR_TOLERATION
 from e2e_jobs import ApplyRefused, Jobs, ProgressRecorder, kubectl, seconds_since, training_job
 from e2e_wait import wait_for
-import kueue_player
-from kueue_player import QUEUE_NAME_LABEL, RESOURCE_IN_USE_FINALIZER, condition_of, pod_set_assignment
+from e2e_schedulers import VOLCANO_GROUP_ANNOTATION, VOLCANO_SCHEDULER, KueueForJob, Volcano
+from kueue_player import QUEUE_NAME_LABEL, RESOURCE_IN_USE_FINALIZER
 
 RUNNING_TIMEOUT = 180
 FINISH_TIMEOUT = 420
@@ -144,7 +144,7 @@ def _rank0_step(jobs, name, attempt):
     for pod in jobs.pods(name):
         labels = pod.metadata.labels or {}
         if (pod.metadata.name == f"{name}-worker-0" and labels.get("kubetrain.dev/attempt") == str(attempt)
-                and pod.status.pod_ip and not pod.metadata.deletion_timestamp):
+                and pod.status and pod.status.pod_ip and not pod.metadata.deletion_timestamp):
             try:
                 with urllib.request.urlopen(f"http://{pod.status.pod_ip}:9400/progress", timeout=1) as answer:
                     return json.load(answer).get("step")
@@ -272,48 +272,13 @@ def suspend_and_resume(cluster, name):
     return {"resumed at step": resumed[-1]}
 
 
-class _Kueue:
-    """Kueue's part for one job: its Workload, admitted to a ClusterQueue on the cluster's flavor,
-    preempted."""
-
-    CLUSTER_QUEUE = "e2e-cluster-queue"
-
-    def __init__(self, cluster, job):
-        self.cluster, self.job = cluster, job
-
-    def workload(self):
-        """The job's Workload (the operator makes one per job), or None."""
-        found = self.cluster.custom.list_namespaced_custom_object(
-            kueue_player.GROUP, kueue_player.VERSION, self.cluster.namespace, "workloads",
-            label_selector=f"kubetrain.dev/job-name={self.job}")["items"]
-        assert len(found) <= 1, f"{len(found)} Workloads for {self.job}"
-        return found[0] if found else None
-
-    def condition(self, kind):
-        return condition_of(self.workload(), kind) or {}
-
-    def _write_status(self, workload):
-        self.cluster.custom.replace_namespaced_custom_object_status(
-            kueue_player.GROUP, kueue_player.VERSION, self.cluster.namespace, "workloads",
-            workload["metadata"]["name"], workload)
-
-    def admit(self):
-        flavor = self.cluster.flavor
-        self._write_status(kueue_player.admit(self.workload(), self.CLUSTER_QUEUE, [
-            pod_set_assignment("workers", 2, flavor, {"cpu": "1", "memory": "2Gi"}),
-            pod_set_assignment("launcher", 1, flavor, {"cpu": "500m", "memory": "1Gi"})]))
-
-    def preempt(self):
-        self._write_status(kueue_player.preempt(self.workload()))
-
-
 def queued_in_kueue(cluster, name):
     """Labelled with a Kueue queue: suspended with no pods until admitted; admitted, its pods carry
     the flavor's node selector and tolerations; preempted mid-run, its pods go before the quota is
     given back; admitted again, training resumes from the checkpoint; finished, the Workload is
     Finished and let go."""
     jobs = Jobs(cluster)
-    kueue = _Kueue(cluster, name)
+    kueue = KueueForJob(cluster, name)
     checkpoints = os.path.join(cluster.work_dir, "checkpoints", name)
     job = training_job(name, checkpoint_dir=checkpoints, training={"epochs": 4})
     job["metadata"]["labels"] = {QUEUE_NAME_LABEL: "e2e-queue"}
@@ -361,6 +326,48 @@ def queued_in_kueue(cluster, name):
     return {"admission to Running (s)": to_running, "resumed at step": resumed[-1]}
 
 
+def gang_scheduled_by_volcano(cluster, name):
+    """A Volcano gang: the PodGroup comes before the pods; while Volcano holds the gang the job says
+    why; placed all at once, it trains; a rank killed mid-run restarts the gang under a new
+    PodGroup, and the new gang resumes from the checkpoint; finished, the PodGroup is deleted."""
+    jobs = Jobs(cluster)
+    checkpoints = os.path.join(cluster.work_dir, "checkpoints", name)
+    with Volcano(cluster) as volcano:
+        jobs.apply(training_job(name, checkpoint_dir=checkpoints, training={"epochs": 4},
+                                spec={"runPolicy": {"backoffLimit": 2,
+                                                    "schedulingPolicy": {"gangScheduler": VOLCANO_SCHEDULER}}}))
+        group = wait_for(f"{name}'s PodGroup", lambda: volcano.pod_group(name), 60)
+        assert group["spec"]["minMember"] == 2, group["spec"]
+        waiting = wait_for("GangScheduled False with Volcano's reason", lambda: (
+            (c := jobs.condition(name, "GangScheduled")) and c["status"] == "False"
+            and c["reason"] == "NotEnoughResources" and c), 60)
+        assert "Inqueue" in waiting["message"], waiting
+        for pod in jobs.pods(name):
+            assert pod.spec.scheduler_name == VOLCANO_SCHEDULER and not pod.spec.node_name, pod.metadata.name
+            assert (pod.metadata.annotations or {}).get(VOLCANO_GROUP_ANNOTATION) == name, pod.metadata.annotations
+
+        released = time.monotonic()
+        volcano.holding = False
+        jobs.wait_state(name, "Running", RUNNING_TIMEOUT)
+        to_running = seconds_since(released)
+        assert jobs.condition(name, "GangScheduled")["status"] == "True"
+        assert f"{name}-launcher" in volcano.bound, f"Volcano did not place the launcher: {volcano.bound}"
+
+        _wait_checkpoint(checkpoints, FINISH_TIMEOUT)
+        cluster.kill_main_process(f"{name}-worker-1", "worker")
+        renewed = wait_for("attempt 1's PodGroup", lambda: (
+            (g := volcano.pod_group(name)) and g["metadata"]["labels"].get("kubetrain.dev/attempt") == "1"
+            and g), 120)
+        assert renewed["metadata"]["uid"] != group["metadata"]["uid"]
+        _wait_training_again(jobs, name, 1, RUNNING_TIMEOUT)
+        jobs.wait_state(name, "Succeeded", FINISH_TIMEOUT)
+        assert jobs.status(name)["restarts"] == 1, jobs.status(name)
+        resumed = _resumed_steps(_launcher_log(cluster, name))
+        assert resumed and resumed[-1] > 0, f"the new gang did not resume from a checkpoint: {resumed}"
+        wait_for("the PodGroup deleted on completion", lambda: volcano.pod_group(name) is None, 60)
+    return {"gang released to Running (s)": to_running, "resumed at step": resumed[-1]}
+
+
 def operator_restart(cluster, name):
     """The operator killed and started again mid-job: no duplicate pods, the job completes."""
     jobs = Jobs(cluster)
@@ -392,5 +399,6 @@ SCENARIOS = {
     "memory-too-small": memory_too_small,
     "suspend-resume": suspend_and_resume,
     "queued-in-kueue": queued_in_kueue,
+    "gang-volcano": gang_scheduled_by_volcano,
     "operator-restart": operator_restart,
 }
