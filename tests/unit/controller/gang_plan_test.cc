@@ -51,11 +51,7 @@ JobStatus gang_started_status() {
 
 TEST(GangPlan, AnOperatorWithoutThatSchedulerRefusesTheJobAndCreatesNothing) {
   const ReconcilePlan plan = plan_reconcile(job_meta(), volcano_job_spec(), {}, observed({}, kT0, false));
-  EXPECT_TRUE(plan.status.is_true("Failed"));
-  EXPECT_EQ(plan.status.condition("Failed")->reason, "InvalidSpec");
-  EXPECT_NE(plan.status.condition("Failed")->message.find("gangScheduling.volcano=true"), std::string::npos);
-  EXPECT_TRUE(plan.create_children.empty());
-  EXPECT_TRUE(plan.create_pods.empty());
+  expect_refused(plan, "gangScheduling.volcano=true");
 }
 
 TEST(GangPlan, ThePodGroupComesFirstThenThePodsThatNameIt) {

@@ -114,11 +114,7 @@ std::vector<Pod> running_gang() {
 
 TEST(KueuePlan, AnOperatorWithoutKueueRefusesAQueuedJobAndCreatesNothing) {
   const ReconcilePlan plan = plan_reconcile(queued_meta(), queued_spec(), {}, observed({}, kT0, false));
-  EXPECT_TRUE(plan.status.is_true("Failed"));
-  EXPECT_EQ(plan.status.condition("Failed")->reason, "InvalidSpec");
-  EXPECT_NE(plan.status.condition("Failed")->message.find("kueue.enabled=true"), std::string::npos);
-  EXPECT_TRUE(plan.create_children.empty());
-  EXPECT_TRUE(plan.create_pods.empty());
+  expect_refused(plan, "kueue.enabled=true");
 }
 
 TEST(KueuePlan, AJobWithoutTheLabelIsNotQueued) {

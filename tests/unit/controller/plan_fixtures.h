@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "operator/controller/child_objects.h"
@@ -101,6 +102,18 @@ inline std::vector<std::string> created_children(const ReconcilePlan& plan) {
 inline bool has_event(const ReconcilePlan& plan, const std::string& reason) {
   return std::any_of(plan.events.begin(), plan.events.end(),
                      [&](const PlannedEvent& event) { return event.reason == reason; });
+}
+
+// The plan of a job refused at once: Failed with reason InvalidSpec and a message that names
+// `named`, and nothing created.
+inline void expect_refused(const ReconcilePlan& plan, const std::string& named) {
+  const Condition* failed = plan.status.condition("Failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->status, "True");
+  EXPECT_EQ(failed->reason, "InvalidSpec");
+  EXPECT_NE(failed->message.find(named), std::string::npos) << failed->message;
+  EXPECT_TRUE(plan.create_children.empty());
+  EXPECT_TRUE(plan.create_pods.empty());
 }
 
 // The status after one reconcile that created the children.
