@@ -219,19 +219,25 @@ class Planner {
 
   void suspend() { hold("Suspended", "the job is suspended; its pods are deleted"); }
 
-  // No pods while the job is suspended or waits for Kueue; an event when it starts to wait and
-  // when the reason changes, not each time Kueue rewrites its message.
+  // Sets a condition that says why the job waits, with an event `event_reason` when it starts to
+  // wait and when the reason changes, not each time Kueue or a scheduler rewrites its message.
+  void set_waiting_condition(const std::string& type, bool value, const std::string& reason,
+                             const std::string& message, const std::string& event_reason) {
+    const Condition* before = status().condition(type);
+    const bool new_reason = before == nullptr || before->reason != reason;
+    if (set_condition(status(), type, value, reason, message, now_) || new_reason) {
+      event("Normal", event_reason, message);
+    }
+  }
+
+  // No pods while the job is suspended or waits for Kueue.
   void hold(const std::string& reason, const std::string& message) {
     delete_current_pods(false, false);
     delete_pod_group();
     workers_.clear();
     launcher_ = nullptr;
     update_worker_statuses();
-    const Condition* before = status().condition("Suspended");
-    const bool new_reason = before == nullptr || before->reason != reason;
-    if (set_condition(status(), "Suspended", true, reason, message, now_) || new_reason) {
-      event("Normal", reason, message);
-    }
+    set_waiting_condition("Suspended", true, reason, message, reason);
     set_condition(status(), "Running", false, reason, message, now_);
   }
 
@@ -480,13 +486,7 @@ class Planner {
         break;
       }
     }
-    const Condition* before = status().condition("GangScheduled");
-    const bool new_reason = before == nullptr || before->reason != wait.reason;
-    // An event when the gang starts to wait and when the reason changes, not each time the
-    // scheduler rewrites its message.
-    if (set_condition(status(), "GangScheduled", false, wait.reason, wait.message, now_) || new_reason) {
-      event("Normal", "GangWaiting", wait.message);
-    }
+    set_waiting_condition("GangScheduled", false, wait.reason, wait.message, "GangWaiting");
     return false;
   }
 
