@@ -264,11 +264,13 @@ class Scenario:
             for c in (self.job("rbac-invalid") or {}).get("status", {}).get("conditions", [])))
 
     def queued_job(self, name):
-        """A 2-worker job in the LocalQueue rbac-queue, its pods of the PriorityClass rbac-high."""
+        """A 2-worker job in the LocalQueue rbac-queue, its pods of the PriorityClass rbac-high; its
+        Workload once the operator made it, or None."""
         job = training_job(self.ns, name, 2, 64, {})
         job["metadata"]["labels"] = {QUEUE_NAME_LABEL: "rbac-queue"}
         job["spec"]["template"] = {"spec": {"priorityClassName": PRIORITY_CLASS["metadata"]["name"]}}
         self.api.call("POST", self.jobs, job)
+        return self.wait(f"the Workload of {name}", lambda: self.workload(name))
 
     def workload(self, job):
         """The Workload the operator created for the job (owned by it), or None."""
@@ -301,8 +303,7 @@ class Scenario:
     def queued_runs_and_is_evicted(self):
         name = "rbac-kueue"
         print(f"job {name}: queued, admitted, evicted, suspended, resumed, admitted again, succeeds")
-        self.queued_job(name)
-        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+        if not self.queued_job(name):
             return
         self.admit(name)
         self.run_workers(name, 2)
@@ -346,8 +347,7 @@ class Scenario:
         name = "rbac-kueue-reshaped"
         print(f"job {name}: queued, its CPU request raised while pending (the Workload updated), admitted, "
               "raised again (the Workload replaced)")
-        self.queued_job(name)
-        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+        if not self.queued_job(name):
             return
         self.api.merge_patch(f"{self.jobs}/{name}", {"spec": {"resources": {"requests": {"cpu": "3"}}}})
         self.wait(f"the pending Workload of {name} updated", lambda: self.workers_cpu(name) == "3")
@@ -361,8 +361,7 @@ class Scenario:
     def queued_then_deleted(self):
         name = "rbac-kueue-deleted"
         print(f"job {name}: queued, deleted before admission (its Workload's finalizer removed)")
-        self.queued_job(name)
-        if not self.wait(f"the Workload of {name}", lambda: self.workload(name)):
+        if not self.queued_job(name):
             return
         self.api.call("DELETE", f"{self.jobs}/{name}")
         self.wait(f"the Workload of {name} to go", lambda: self.workload(name) is None)

@@ -116,12 +116,11 @@ class Volcano:
         self.bound.append(pod.metadata.name)
 
     def _set_phase(self, group, phase, unschedulable=None):
-        status = {"phase": phase, "conditions": []}
-        if unschedulable:
-            status["conditions"] = [{"type": "Unschedulable", "status": "True", "reason": "NotEnoughResources",
-                                     "message": unschedulable, "lastTransitionTime": now()}]
         if (group.get("status") or {}).get("phase") == phase:
             return
-        group["status"] = status
+        group["status"] = {"phase": phase, "conditions": []}
+        if unschedulable:
+            group["status"]["conditions"] = [{"type": "Unschedulable", "status": "True", "reason": "NotEnoughResources",
+                                              "message": unschedulable, "lastTransitionTime": now()}]
         self.cluster.custom.replace_namespaced_custom_object(*VOLCANO, self.cluster.namespace, "podgroups",
                                                              group["metadata"]["name"], group)

@@ -59,6 +59,16 @@ class FakeCluster:
             with open(path, encoding="utf-8") as log:
                 print("----- operator log -----\n" + log.read()[-6000:])
 
+    def job(self, name):
+        return self.custom.get_namespaced_custom_object("kubetrain.dev", "v1alpha1", self.namespace, "trainingjobs", name)
+
+    def job_condition(self, name, kind):
+        """The TrainingJob's condition of type KIND, or None."""
+        for entry in self.job(name).get("status", {}).get("conditions", []):
+            if entry["type"] == kind:
+                return entry
+        return None
+
     def pods(self, job_name, role=None, attempt=None):
         selector = f"kubetrain.dev/job-name={job_name}"
         if role:

@@ -40,14 +40,11 @@ def training_job(name, scheduling_policy, workers=2):
 
 
 def job(name):
-    return custom.get_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", name)
+    return cluster.job(name)
 
 
 def condition(name, kind):
-    for entry in job(name).get("status", {}).get("conditions", []):
-        if entry["type"] == kind:
-            return entry
-    return None
+    return cluster.job_condition(name, kind)
 
 
 def pod_group(group_version, name):

@@ -51,14 +51,11 @@ def training_job(name, workers=2):
 
 
 def job(name):
-    return custom.get_namespaced_custom_object("kubetrain.dev", "v1alpha1", NAMESPACE, "trainingjobs", name)
+    return cluster.job(name)
 
 
 def job_condition(name, kind):
-    for entry in job(name).get("status", {}).get("conditions", []):
-        if entry["type"] == kind:
-            return entry
-    return None
+    return cluster.job_condition(name, kind)
 
 
 def workloads(job_name):
